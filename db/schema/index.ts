@@ -1,0 +1,5 @@
+export * from './org';
+export * from './scheme';
+export * from './campaign';
+export * from './self-evaluation';
+export * from './infra';

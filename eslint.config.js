@@ -1,0 +1,34 @@
+// Layering rules from ARCHITECTURE.md: portable layers must not reach Node, drizzle or a
+// platform SDK, so the Workers build never breaks by accident.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = { group: ['node:*'], message: 'node:* is only allowed in src/runtime/node.ts, scripts and Node-only adapters.' };
+const drizzle = { group: ['drizzle-orm', 'drizzle-orm/*', '@libsql/*'], message: 'drizzle and libSQL belong in db/ and src/store/ only.' };
+const sdks = { group: ['@larksuiteoapi/*', 'dingtalk-stream', 'exceljs'], message: 'platform SDKs and file libraries belong in their adapter.' };
+const hono = { group: ['hono', 'hono/*', '@hono/*'], message: 'the pure layers do not know about HTTP.' };
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'db/migrations/**', 'data/**', 'dist/**', '.wrangler/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts', 'cards/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [nodeBuiltins, drizzle, sdks, hono] }] },
+  },
+  {
+    files: ['src/flows/**/*.ts', 'src/bot/**/*.ts', 'src/outbox/**/*.ts', 'src/config/**/*.ts', 'src/http/**/*.ts', 'src/deps.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [nodeBuiltins, drizzle, sdks] }] },
+  },
+  {
+    files: ['src/platforms/local/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [nodeBuiltins, drizzle, sdks] }] },
+  },
+);

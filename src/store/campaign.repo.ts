@@ -1,0 +1,110 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { campaignStages, campaignUnits, campaigns, indicators, schemes, selfEvaluations, selfEvaluationVersions, units } from '../../db/schema';
+import type { StageState } from '../domain/campaign';
+import type { Indicator } from '../domain/self-evaluation';
+import type { Executor } from './db';
+
+export interface CampaignSummary {
+  id: number;
+  name: string;
+  year: number;
+  status: 'draft' | 'running' | 'closed';
+  schemeId: number;
+  schemeName: string;
+  stages: StageState[];
+}
+
+export async function listCampaigns(db: Executor): Promise<CampaignSummary[]> {
+  const cs = await db
+    .select({ id: campaigns.id, name: campaigns.name, year: campaigns.year, status: campaigns.status, schemeId: campaigns.schemeId, schemeName: schemes.name })
+    .from(campaigns)
+    .innerJoin(schemes, eq(schemes.id, campaigns.schemeId))
+    .orderBy(asc(campaigns.id));
+  if (cs.length === 0) return [];
+  const st = await db
+    .select()
+    .from(campaignStages)
+    .where(inArray(campaignStages.campaignId, cs.map((c) => c.id)))
+    .orderBy(asc(campaignStages.ordinal));
+  return cs.map((c) => ({
+    ...c,
+    stages: st.filter((s) => s.campaignId === c.id).map((s) => ({ stage: s.stage, status: s.status, dueAt: s.dueAt })),
+  }));
+}
+
+export async function getCampaign(db: Executor, id: number): Promise<CampaignSummary | null> {
+  return (await listCampaigns(db)).find((c) => c.id === id) ?? null;
+}
+
+export async function campaignUnitList(db: Executor, campaignId: number) {
+  return db
+    .select({ id: units.id, name: units.name, groupName: units.groupName, supervisingDept: units.supervisingDept })
+    .from(campaignUnits)
+    .innerJoin(units, eq(units.id, campaignUnits.unitId))
+    .where(eq(campaignUnits.campaignId, campaignId))
+    .orderBy(asc(units.id));
+}
+
+export async function indicatorsOf(db: Executor, schemeId: number): Promise<Indicator[]> {
+  return db
+    .select({
+      id: indicators.id, code: indicators.code, parentCode: indicators.parentCode, level: indicators.level, title: indicators.title,
+      maxPoints: indicators.maxPoints, scoringGuide: indicators.scoringGuide, evidence: indicators.evidence,
+      evidenceRequired: indicators.evidenceRequired, explanationRequired: indicators.explanationRequired,
+    })
+    .from(indicators)
+    .where(eq(indicators.schemeId, schemeId))
+    .orderBy(asc(indicators.ordinal));
+}
+
+/**
+ * Opens the 自评 stage and creates every unit's evaluation with an empty version 1, in the
+ * caller's transaction. Returns false when another request opened it first.
+ */
+export async function openSelfEvaluationStage(db: Executor, campaignId: number, dueAt: number, now: number): Promise<{ opened: boolean; evaluationIds: number[] }> {
+  const updated = await db
+    .update(campaignStages)
+    .set({ status: 'open', openedAt: now, dueAt })
+    .where(and(eq(campaignStages.campaignId, campaignId), eq(campaignStages.stage, 'self_evaluation'), eq(campaignStages.status, 'pending')))
+    .returning({ id: campaignStages.id });
+  if (updated.length === 0) return { opened: false, evaluationIds: [] };
+  await db
+    .update(campaignStages)
+    .set({ status: 'closed', closedAt: now })
+    .where(and(eq(campaignStages.campaignId, campaignId), eq(campaignStages.stage, 'notice'), eq(campaignStages.status, 'open')));
+  const us = await campaignUnitList(db, campaignId);
+  const evaluationIds: number[] = [];
+  for (const u of us) {
+    const [ev] = await db
+      .insert(selfEvaluations)
+      .values({ campaignId, unitId: u.id, status: 'draft', currentVersion: 1, revision: 0, dueAt, updatedAt: now })
+      .onConflictDoNothing()
+      .returning({ id: selfEvaluations.id });
+    if (!ev) continue;
+    await db.insert(selfEvaluationVersions).values({ evaluationId: ev.id, version: 1, status: 'draft', createdAt: now, updatedAt: now });
+    evaluationIds.push(ev.id);
+  }
+  return { opened: true, evaluationIds };
+}
+
+export interface ProgressRow {
+  unitId: number;
+  unitName: string;
+  groupName: string;
+  evaluationId: number | null;
+  status: 'draft' | 'submitted' | 'signed' | 'accepted' | null;
+  version: number | null;
+  updatedAt: number | null;
+}
+
+export async function selfEvaluationProgress(db: Executor, campaignId: number): Promise<ProgressRow[]> {
+  const us = await campaignUnitList(db, campaignId);
+  const evs = await db.select().from(selfEvaluations).where(eq(selfEvaluations.campaignId, campaignId));
+  return us.map((u) => {
+    const ev = evs.find((e) => e.unitId === u.id);
+    return {
+      unitId: u.id, unitName: u.name, groupName: u.groupName,
+      evaluationId: ev?.id ?? null, status: ev?.status ?? null, version: ev?.currentVersion ?? null, updatedAt: ev?.updatedAt ?? null,
+    };
+  });
+}

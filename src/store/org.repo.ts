@@ -1,0 +1,91 @@
+import { and, eq, inArray, isNull, or, asc } from 'drizzle-orm';
+import { identities, people, roles, units } from '../../db/schema';
+import type { Actor, RoleGrant, RoleName } from '../domain/roles';
+import type { Executor } from './db';
+
+export type Platform = 'local' | 'feishu' | 'dingtalk';
+
+export async function findActorByIdentity(db: Executor, platform: Platform, externalId: string): Promise<Actor | null> {
+  const rows = await db
+    .select({ personId: people.id, name: people.name })
+    .from(identities)
+    .innerJoin(people, eq(people.id, identities.personId))
+    .where(and(eq(identities.platform, platform), eq(identities.externalId, externalId)))
+    .limit(1);
+  const row = rows[0];
+  if (!row) return null;
+  return { personId: row.personId, name: row.name, roles: await rolesOf(db, row.personId) };
+}
+
+export async function rolesOf(db: Executor, personId: number): Promise<RoleGrant[]> {
+  return db.select({ role: roles.role, unitId: roles.unitId, campaignId: roles.campaignId }).from(roles).where(eq(roles.personId, personId));
+}
+
+/** People holding a role for a unit (or, with no unit, for the campaign), in this campaign or all. */
+export async function peopleWithRole(
+  db: Executor,
+  role: RoleName,
+  scope: { campaignId: number; unitId?: number },
+): Promise<Array<{ id: number; name: string }>> {
+  const conds = [eq(roles.role, role), or(isNull(roles.campaignId), eq(roles.campaignId, scope.campaignId))];
+  if (scope.unitId !== undefined) conds.push(eq(roles.unitId, scope.unitId));
+  const rows = await db
+    .selectDistinct({ id: people.id, name: people.name })
+    .from(roles)
+    .innerJoin(people, eq(people.id, roles.personId))
+    .where(and(...conds))
+    .orderBy(asc(people.id));
+  return rows;
+}
+
+export interface PersonListing {
+  id: number;
+  name: string;
+  unitName: string | null;
+  roles: Array<{ role: RoleName; unitName: string | null }>;
+  localId: string | null;
+}
+
+/** Everyone, with their roles, for the simulator's front page. */
+export async function listPeople(db: Executor): Promise<PersonListing[]> {
+  const ps = await db
+    .select({ id: people.id, name: people.name, unitName: units.name })
+    .from(people)
+    .leftJoin(units, eq(units.id, people.unitId))
+    .orderBy(asc(people.id));
+  if (ps.length === 0) return [];
+  const ids = ps.map((p) => p.id);
+  const rs = await db
+    .select({ personId: roles.personId, role: roles.role, unitName: units.name })
+    .from(roles)
+    .leftJoin(units, eq(units.id, roles.unitId))
+    .where(inArray(roles.personId, ids));
+  const locals = await db
+    .select({ personId: identities.personId, externalId: identities.externalId })
+    .from(identities)
+    .where(and(eq(identities.platform, 'local'), inArray(identities.personId, ids)));
+  return ps.map((p) => ({
+    ...p,
+    roles: rs.filter((r) => r.personId === p.id).map((r) => ({ role: r.role, unitName: r.unitName })),
+    localId: locals.find((l) => l.personId === p.id)?.externalId ?? null,
+  }));
+}
+
+export async function getPerson(db: Executor, id: number) {
+  const rows = await db.select().from(people).where(eq(people.id, id)).limit(1);
+  return rows[0] ?? null;
+}
+
+export async function localIdentityOf(db: Executor, personId: number): Promise<string | null> {
+  const rows = await db
+    .select({ externalId: identities.externalId })
+    .from(identities)
+    .where(and(eq(identities.platform, 'local'), eq(identities.personId, personId)))
+    .limit(1);
+  return rows[0]?.externalId ?? null;
+}
+
+export async function countUnits(db: Executor): Promise<number> {
+  const rows = await db.select({ id: units.id }).from(units).limit(1);
+  return rows.length;
+}
