@@ -21,11 +21,6 @@ export const EnvSchema = z.object({
     .enum(['true', 'false', '1', '0'], { message: 'true or false' })
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
-  OUTBOX_INTERVAL_MS: z.coerce
-    .number({ message: 'a number of milliseconds' })
-    .int('a whole number of milliseconds')
-    .min(50, 'at least 50 milliseconds')
-    .default(1000),
 });
 
 export type Config = z.infer<typeof EnvSchema>;

@@ -108,3 +108,22 @@ export async function selfEvaluationProgress(db: Executor, campaignId: number): 
     };
   });
 }
+
+export const STAGE_ORDER = ['notice', 'self_evaluation', 'on_site', 'rating', 'report', 'rectification', 'grading'] as const;
+
+/** A new campaign over the given units, in its first stage (宣传发动). */
+export async function createCampaign(db: Executor, c: { schemeId: number; name: string; year: number; unitIds: readonly number[] }, now: number): Promise<number> {
+  const [row] = await db.insert(campaigns).values({ schemeId: c.schemeId, name: c.name, year: c.year, status: 'running', createdAt: now }).returning({ id: campaigns.id });
+  if (!row) throw new Error('campaign not stored');
+  await db.insert(campaignStages).values(STAGE_ORDER.map((stage, ordinal) => ({ campaignId: row.id, stage, ordinal, status: ordinal === 0 ? ('open' as const) : ('pending' as const), openedAt: ordinal === 0 ? now : null })));
+  if (c.unitIds.length > 0) await db.insert(campaignUnits).values(c.unitIds.map((unitId) => ({ campaignId: row.id, unitId })));
+  return row.id;
+}
+
+export async function countCampaigns(db: Executor): Promise<number> {
+  return (await db.select({ id: campaigns.id }).from(campaigns)).length;
+}
+
+export async function allUnitIds(db: Executor): Promise<number[]> {
+  return (await db.select({ id: units.id }).from(units).orderBy(asc(units.id))).map((u) => u.id);
+}

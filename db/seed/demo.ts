@@ -1,0 +1,50 @@
+/**
+ * Node-only: the demo a newcomer sees on first start — the 事业单位法人履职评估 scheme, six units
+ * in two groups with a filler and a head each, an evaluator and a leader, and a campaign in
+ * its first stage. Every step is idempotent, so an interrupted seed completes on the next start.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Db } from '../client';
+import { parseSchemeFile, type SchemeFile } from './scheme-file';
+import { readUnitsFile } from '../../scripts/import/units-file';
+import { importUnitsAndPeople } from '../../src/store/import.repo';
+import { installScheme } from '../../src/store/scheme.repo';
+import { allUnitIds, countCampaigns, createCampaign } from '../../src/store/campaign.repo';
+import { appendAudit } from '../../src/store/audit.repo';
+import { enqueue } from '../../src/store/outbox.repo';
+import { consoleMessages } from '../../src/flows/campaign/console';
+import { shanghaiDate } from '../../src/domain/time';
+
+export const DEMO_UNITS_FILE = fileURLToPath(new URL('./samples/units.csv', import.meta.url));
+export const DEMO_SCHEME_FILE = fileURLToPath(new URL('./schemes/haian-legal-person.json', import.meta.url));
+
+export async function loadSchemeFile(path: string): Promise<SchemeFile> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: not readable JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const parsed = parseSchemeFile(raw, path);
+  if (!parsed.ok) throw new Error(`scheme file is invalid:\n${parsed.errors.join('\n')}`);
+  return parsed.scheme;
+}
+
+/** Seeds the demo when the database has no campaign yet. Returns the campaign id, or null when skipped. */
+export async function seedDemoIfEmpty(db: Db, now: number): Promise<number | null> {
+  if ((await countCampaigns(db)) > 0) return null;
+  const scheme = await loadSchemeFile(DEMO_SCHEME_FILE);
+  const people = await readUnitsFile(DEMO_UNITS_FILE);
+  if (!people.ok) throw new Error(`demo units file is invalid: ${JSON.stringify(people.errors)}`);
+  await importUnitsAndPeople(db, people.records, now, null);
+  return db.transaction(async (tx) => {
+    if ((await countCampaigns(tx)) > 0) return null;
+    const { id: schemeId } = await installScheme(tx, scheme, now);
+    const year = Number(shanghaiDate(now).slice(0, 4));
+    const campaignId = await createCampaign(tx, { schemeId, name: `${year}年度事业单位法人履职评估`, year, unitIds: await allUnitIds(tx) }, now);
+    await appendAudit(tx, { at: now, actorId: null, action: 'campaign.create', subjectType: 'campaign', subjectId: campaignId, after: { schemeId, year, demo: true } });
+    await enqueue(tx, await consoleMessages(tx, campaignId, 'send', 'created', now), now);
+    return campaignId;
+  });
+}

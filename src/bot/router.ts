@@ -1,0 +1,77 @@
+/**
+ * The bot: one entry for every platform. It de-duplicates by event key in the database,
+ * resolves the acting person, parses the action against cards/actions.ts and hands it to the
+ * flow registered for it. Every failure becomes a toast, never a broken callback.
+ */
+import { parseAction, type ActionId, type ActionValue } from '../../cards/actions';
+import { REFUSAL_TEXT } from '../../cards/messages';
+import type { Actor } from '../domain/roles';
+import type { FormValues } from '../domain/self-evaluation';
+import type { Deps } from '../deps';
+import { findActorByIdentity } from '../store/org.repo';
+import { claimEvent, releaseEvent, storeReply } from '../store/inbound.repo';
+import { toast, type InboundEvent, type Reply } from './inbound';
+
+export interface ActionContext<A extends ActionId> {
+  readonly deps: Deps;
+  readonly actor: Actor;
+  readonly value: ActionValue<A>;
+  readonly form: FormValues;
+  readonly event: InboundEvent;
+  readonly now: number;
+}
+
+export type ActionHandler<A extends ActionId> = (ctx: ActionContext<A>) => Promise<Reply>;
+
+export interface Bot {
+  on<A extends ActionId>(id: A, handler: ActionHandler<A>): void;
+  handle(event: InboundEvent): Promise<Reply>;
+}
+
+export function createBot(deps: Deps): Bot {
+  const handlers = new Map<string, ActionHandler<ActionId>>();
+
+  async function run(event: InboundEvent, now: number): Promise<Reply> {
+    const actor = await findActorByIdentity(deps.db, event.platform, event.actorExternalId);
+    if (!actor) return toast('error', REFUSAL_TEXT.unknown_person);
+    const parsed = parseAction(event.actionId, event.value);
+    if (!parsed.ok) return toast('error', REFUSAL_TEXT[parsed.error]);
+    const handler = handlers.get(parsed.action.id);
+    if (!handler) return toast('error', REFUSAL_TEXT.unknown_action);
+    return handler({ deps, actor, value: parsed.action.value as never, form: event.form, event, now });
+  }
+
+  return {
+    on(id, handler) {
+      if (handlers.has(id)) throw new Error(`action ${id} registered twice`);
+      handlers.set(id, handler as ActionHandler<ActionId>);
+    },
+    async handle(event) {
+      const now = deps.clock();
+      const key = `${event.platform}:${event.eventKey}`;
+      const claim = await claimEvent(deps.db, key, event.platform, now);
+      if (!claim.first) return (claim.reply as Reply | null) ?? toast('info', REFUSAL_TEXT.duplicate);
+
+      const work = run(event, now).then(
+        async (reply) => {
+          await storeReply(deps.db, key, reply);
+          return reply;
+        },
+        async (error: unknown) => {
+          deps.log.error('action failed', { action: event.actionId, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+          await releaseEvent(deps.db, key).catch(() => {});
+          return toast('error', REFUSAL_TEXT.internal);
+        },
+      );
+      // Answer within the platform's budget even if the database is slow; the work still completes.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<Reply>((resolve) => {
+        timer = setTimeout(() => resolve(toast('info', '已受理，正在处理，请稍后查看卡片')), deps.replyBudgetMs);
+      });
+      const reply = await Promise.race([work, late]);
+      clearTimeout(timer);
+      deps.defer(() => work);
+      return reply;
+    },
+  };
+}

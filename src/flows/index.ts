@@ -1,0 +1,10 @@
+import type { Bot } from '../bot/router';
+import { handleOpenSelfEvaluation, handleProgress } from './campaign/handlers';
+import { SELF_EVALUATION_ACTIONS, makeSelfEvaluationHandler } from './self-evaluation/handlers';
+
+/** Every flow registers its actions here; the router knows nothing else. */
+export function registerFlows(bot: Bot): void {
+  bot.on('campaign.open-self-eval', handleOpenSelfEvaluation);
+  bot.on('campaign.progress', handleProgress);
+  for (const id of SELF_EVALUATION_ACTIONS) bot.on(id, makeSelfEvaluationHandler(id));
+}

@@ -1,0 +1,128 @@
+/**
+ * Self-evaluation handlers: load → decide (pure) → persist state, audit and outbox in one
+ * transaction → answer with a toast and the acted-on card re-rendered.
+ */
+import { buildReviewCard, buildSelfEvaluationCard, buildSelfEvaluationNoticeCard, buildSignCard, type FormFeedback } from '../../../cards/self-evaluation.card';
+import type { CardSpec } from '../../../cards/kit';
+import { REFUSAL_TEXT } from '../../../cards/messages';
+import { decideSelfEvaluation, parseReviewForm, parseSelfEvaluationForm, type Command, type Decision, type FieldError, type ItemInput } from '../../domain/self-evaluation';
+import { toast, type Reply } from '../../bot/inbound';
+import type { ActionContext } from '../../bot/router';
+import { appendAudit } from '../../store/audit.repo';
+import type { Executor } from '../../store/db';
+import { peopleWithRole } from '../../store/org.repo';
+import { enqueue, type OutboundMessage } from '../../store/outbox.repo';
+import { applyTransition, loadEvaluation, type LoadedEvaluation } from '../../store/self-evaluation.repo';
+import { consoleMessages } from '../campaign/console';
+import { subjects, toView } from './view';
+
+type VersionAction = 'self-eval.save' | 'self-eval.submit' | 'self-eval.sign' | 'self-eval.head-return' | 'self-eval.accept' | 'self-eval.return';
+
+const COMMANDS: Record<VersionAction, Command['kind']> = {
+  'self-eval.save': 'save',
+  'self-eval.submit': 'submit',
+  'self-eval.sign': 'sign',
+  'self-eval.head-return': 'head_return',
+  'self-eval.accept': 'accept',
+  'self-eval.return': 'return',
+};
+
+const SUCCESS: Record<Command['kind'], string> = {
+  save: '草稿已保存',
+  submit: '已提交，等待单位负责人签发',
+  sign: '已签发，已报送评估组审核',
+  head_return: '已退回填报员修改',
+  accept: '审核通过',
+  return: '已退回单位修改',
+};
+
+/** The card a person acting in a given role sees for this evaluation. */
+function cardFor(kind: Command['kind'], l: LoadedEvaluation, feedback?: FormFeedback): CardSpec {
+  const view = toView(l);
+  if (kind === 'save' || kind === 'submit') return buildSelfEvaluationCard(view, feedback);
+  if (kind === 'sign' || kind === 'head_return') return buildSignCard(view, feedback);
+  return buildReviewCard(view, feedback);
+}
+
+export function makeSelfEvaluationHandler(id: VersionAction) {
+  const kind = COMMANDS[id];
+  return async (ctx: ActionContext<VersionAction>): Promise<Reply> => {
+    const { deps, actor, value, form, now } = ctx;
+    const loaded = await loadEvaluation(deps.db, value.evaluationId);
+    if (!loaded) return toast('error', REFUSAL_TEXT.not_found);
+
+    const decided = decideSelfEvaluation(loaded.state, actor, { kind }, { version: value.version, rev: value.rev });
+    // A forwarded card shows nothing new to someone without the right: no card in the answer.
+    if (!decided.ok) return decided.refusal === 'forbidden' ? toast('error', REFUSAL_TEXT.forbidden) : toast('warning', REFUSAL_TEXT[decided.refusal], cardFor(kind, loaded));
+
+    let content: { report: string; items: ItemInput[] } | undefined;
+    let review: { stage: 'head' | 'evaluator'; decision: 'sign' | 'accept' | 'return'; comment: string; itemComments: Record<string, string> } | undefined;
+    let errors: FieldError[] = [];
+    if (kind === 'save' || kind === 'submit') {
+      const parsed = parseSelfEvaluationForm(loaded.indicators, form, kind === 'save' ? 'draft' : 'submit');
+      if (parsed.ok) content = { report: parsed.report, items: parsed.items };
+      else errors = parsed.errors;
+    } else {
+      const parsed = parseReviewForm(loaded.indicators, form, kind === 'head_return' || kind === 'return' ? 'return' : 'accept');
+      if (parsed.ok) {
+        review = {
+          stage: kind === 'sign' || kind === 'head_return' ? 'head' : 'evaluator',
+          decision: kind === 'sign' ? 'sign' : kind === 'accept' ? 'accept' : 'return',
+          comment: parsed.comment,
+          itemComments: parsed.itemComments,
+        };
+      } else errors = parsed.errors;
+    }
+    if (errors.length > 0) return toast('error', `有 ${errors.length} 处需要修改，未保存`, cardFor(kind, loaded, { errors, values: form }));
+
+    const applied = await deps.db.transaction(async (tx) => {
+      const ok = await applyTransition(tx, { loaded, decision: decided.decision, actorId: actor.personId, now, content, review });
+      if (!ok) return null;
+      const after = await loadEvaluation(tx, loaded.state.id);
+      if (!after) throw new Error('evaluation vanished inside its transaction');
+      await appendAudit(tx, {
+        at: now, actorId: actor.personId, action: decided.decision.auditAction, subjectType: 'self_evaluation', subjectId: loaded.state.id,
+        before: { status: loaded.state.status, version: loaded.state.currentVersion, revision: loaded.state.revision },
+        after: { status: after.state.status, version: after.state.currentVersion, revision: after.state.revision, ...(review ? { review } : {}), ...(content ? { totalItems: content.items.length } : {}) },
+      });
+      await enqueue(tx, await fanOut(tx, after, decided.decision, loaded.current.version, now), now);
+      return after;
+    });
+    if (!applied) {
+      const fresh = await loadEvaluation(deps.db, loaded.state.id);
+      return toast('warning', REFUSAL_TEXT.conflict, fresh ? cardFor(kind, fresh) : undefined);
+    }
+    return toast('success', SUCCESS[kind], cardFor(kind, applied));
+  };
+}
+
+/** Who hears about a transition, and which of their cards are refreshed. */
+async function fanOut(tx: Executor, after: LoadedEvaluation, decision: Decision, actedVersion: number, now: number): Promise<OutboundMessage[]> {
+  const { id, campaignId, unitId, revision } = after.state;
+  const view = toView(after);
+  const scope = { campaignId, unitId };
+  const fillers = await peopleWithRole(tx, 'filler', scope);
+  const heads = await peopleWithRole(tx, 'unit_head', scope);
+  const evaluators = await peopleWithRole(tx, 'evaluator', { campaignId });
+  const out: OutboundMessage[] = [];
+  const send = (personId: number, subject: string, card: CardSpec, what: string) =>
+    out.push({ dedupeKey: `self-eval:${id}:v${view.version}:${what}:${personId}`, kind: 'send', personId, subject, card });
+  const update = (personId: number, subject: string, card: CardSpec) =>
+    out.push({ dedupeKey: `${subject}:update:r${revision}:${personId}`, kind: 'update', personId, subject, card });
+
+  for (const e of decision.effects) {
+    if (e.type === 'card_to_heads' && e.card === 'sign') heads.forEach((p) => send(p.id, subjects.sign(id, view.version), buildSignCard(view), 'sign'));
+    if (e.type === 'card_to_heads' && e.card === 'accepted') heads.forEach((p) => send(p.id, subjects.notice(id, view.version), buildSelfEvaluationNoticeCard(view, 'accepted'), 'accepted'));
+    if (e.type === 'card_to_evaluators') evaluators.forEach((p) => send(p.id, subjects.review(id, view.version), buildReviewCard(view), 'review'));
+    if (e.type === 'card_to_fillers' && e.card === 'fill') fillers.forEach((p) => send(p.id, subjects.fill(id, view.version), buildSelfEvaluationCard(view), 'fill'));
+    if (e.type === 'card_to_fillers' && (e.card === 'signed' || e.card === 'accepted')) fillers.forEach((p) => send(p.id, subjects.notice(id, view.version), buildSelfEvaluationNoticeCard(view, e.card as 'signed' | 'accepted'), e.card));
+  }
+  // Everyone's earlier card for the acted-on version shows the new state (no stale buttons left).
+  if (!decision.opensNextVersion) fillers.forEach((p) => update(p.id, subjects.fill(id, actedVersion), buildSelfEvaluationCard(view)));
+  heads.forEach((p) => update(p.id, subjects.sign(id, actedVersion), buildSignCard(view)));
+  evaluators.forEach((p) => update(p.id, subjects.review(id, actedVersion), buildReviewCard(view)));
+  out.push(...(await consoleMessages(tx, campaignId, 'update', `e${id}r${revision}`, now)));
+  return out;
+}
+
+export const SELF_EVALUATION_ACTIONS: readonly VersionAction[] = Object.keys(COMMANDS) as VersionAction[];

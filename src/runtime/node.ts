@@ -1,0 +1,72 @@
+/**
+ * The embedded default: a Node process with a libSQL file, the local chat simulator and
+ * node-cron. `npm start` runs this file.
+ */
+import { serve } from '@hono/node-server';
+import cron from 'node-cron';
+import { parseEnv, type Config } from '../config/env';
+import { buildDeps, consoleLogger } from '../deps';
+import { createBot } from '../bot/router';
+import { registerFlows } from '../flows';
+import { createApp } from '../http/app';
+import { createOutboxPump } from '../outbox/sender';
+import { createLocalSender } from '../platforms/local/sender';
+import { seedDemoIfEmpty } from '../../db/seed/demo';
+import { openDatabase } from './open-db';
+
+export async function startNode(config: Config) {
+  const { db, close } = await openDatabase(config);
+  const pending = new Set<Promise<unknown>>();
+  const deps = buildDeps(db, {
+    defer: (work) => {
+      const p = work().catch((e) => consoleLogger.error('deferred work failed', { error: String(e) }));
+      pending.add(p);
+      void p.finally(() => pending.delete(p));
+    },
+  });
+  if (config.SEED_DEMO) {
+    const campaignId = await seedDemoIfEmpty(db, deps.clock());
+    if (campaignId !== null) deps.log.info('demo campaign seeded', { campaignId });
+  }
+  const bot = createBot(deps);
+  registerFlows(bot);
+  const pump = createOutboxPump(deps, createLocalSender(deps));
+  const app = createApp(deps, bot, { onAction: () => deps.defer(() => pump.kick()) });
+  // Sends what was enqueued outside a request (seeding, retries after a failure) every second.
+  const sweep = cron.schedule('* * * * * *', () => void pump.kick(), { noOverlap: true });
+  await pump.kick();
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+  deps.log.info('lvzhi is running', { url: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/`, database: config.DATABASE_URL });
+  return {
+    async stop() {
+      await sweep.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.allSettled([...pending]);
+      close();
+    },
+  };
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) {
+  const env = parseEnv(process.env);
+  if (!env.ok) {
+    console.error(`lvzhi cannot start: the environment is not valid.\n${env.errors.map((e) => `  - ${e}`).join('\n')}`);
+    process.exit(1);
+  }
+  startNode(env.config).then(
+    (running) => {
+      const stop = () => void running.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+    (e: unknown) => {
+      console.error(`lvzhi failed to start: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    },
+  );
+}
