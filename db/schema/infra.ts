@@ -1,4 +1,4 @@
-import { sqliteTable, integer, text, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, integer, text, index } from 'drizzle-orm/sqlite-core';
 import { people } from './org';
 
 /** Inbound events seen, so a re-delivery or a double click is handled once. */

@@ -10,6 +10,7 @@ import type { FormValues } from '../domain/self-evaluation';
 import type { Deps } from '../deps';
 import { findActorByIdentity } from '../store/org.repo';
 import { claimEvent, releaseEvent, storeReply } from '../store/inbound.repo';
+import { exclusive } from '../store/serialize';
 import { toast, type InboundEvent, type Reply } from './inbound';
 
 export interface ActionContext<A extends ActionId> {
@@ -49,17 +50,17 @@ export function createBot(deps: Deps): Bot {
     async handle(event) {
       const now = deps.clock();
       const key = `${event.platform}:${event.eventKey}`;
-      const claim = await claimEvent(deps.db, key, event.platform, now);
+      const claim = await exclusive(deps.db, () => claimEvent(deps.db, key, event.platform, now));
       if (!claim.first) return (claim.reply as Reply | null) ?? toast('info', REFUSAL_TEXT.duplicate);
 
       const work = run(event, now).then(
         async (reply) => {
-          await storeReply(deps.db, key, reply);
+          await exclusive(deps.db, () => storeReply(deps.db, key, reply));
           return reply;
         },
         async (error: unknown) => {
           deps.log.error('action failed', { action: event.actionId, error: error instanceof Error ? error.stack ?? error.message : String(error) });
-          await releaseEvent(deps.db, key).catch(() => {});
+          await exclusive(deps.db, () => releaseEvent(deps.db, key)).catch(() => {});
           return toast('error', REFUSAL_TEXT.internal);
         },
       );

@@ -6,6 +6,7 @@
 import type { CardSpec } from '../../cards/kit';
 import type { Deps } from '../deps';
 import { dueOutbox, markAttemptFailed, markSent, type OutboxRow } from '../store/outbox.repo';
+import { exclusive } from '../store/serialize';
 
 export interface Delivery {
   readonly row: OutboxRow;
@@ -30,12 +31,12 @@ export async function drainOutbox(deps: Deps, sender: Sender, opts: { batch?: nu
       const card = (row.payload as { card: CardSpec }).card;
       try {
         await sender.deliver({ row, card }, now);
-        await markSent(deps.db, row.id, deps.clock());
+        await exclusive(deps.db, () => markSent(deps.db, row.id, deps.clock()));
         sent++;
       } catch (e) {
         failed++;
         deps.log.error('delivery failed', { outboxId: row.id, error: String(e) });
-        await markAttemptFailed(deps.db, row, String(e), deps.clock(), MAX_ATTEMPTS);
+        await exclusive(deps.db, () => markAttemptFailed(deps.db, row, String(e), deps.clock(), MAX_ATTEMPTS));
       }
     }
   }

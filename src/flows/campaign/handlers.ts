@@ -9,6 +9,7 @@ import { campaignUnitList, getCampaign, openSelfEvaluationStage } from '../../st
 import { peopleWithRole } from '../../store/org.repo';
 import { enqueue, type OutboundMessage } from '../../store/outbox.repo';
 import { loadEvaluation } from '../../store/self-evaluation.repo';
+import { writeTransaction } from '../../store/serialize';
 import { subjects, toView } from '../self-evaluation/view';
 import { buildConsoleCard, consoleMessages } from './console';
 
@@ -27,7 +28,7 @@ export async function handleOpenSelfEvaluation(ctx: ActionContext<'campaign.open
     const card = await buildConsoleCard(deps.db, campaign.id, 'evaluator', now, REFUSAL_TEXT[decided.refusal]);
     return toast('error', REFUSAL_TEXT[decided.refusal], card ?? undefined);
   }
-  const opened = await deps.db.transaction(async (tx) => {
+  const opened = await writeTransaction(deps.db, async (tx) => {
     const r = await openSelfEvaluationStage(tx, campaign.id, decided.dueAt, now);
     if (!r.opened) return false;
     await appendAudit(tx, { at: now, actorId: actor.personId, action: 'campaign.open_self_evaluation', subjectType: 'campaign', subjectId: campaign.id, before: { stage: 'self_evaluation', status: 'pending' }, after: { stage: 'self_evaluation', status: 'open', dueAt: decided.dueAt, evaluations: r.evaluationIds.length } });

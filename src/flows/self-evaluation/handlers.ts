@@ -12,6 +12,7 @@ import { appendAudit } from '../../store/audit.repo';
 import type { Executor } from '../../store/db';
 import { peopleWithRole } from '../../store/org.repo';
 import { enqueue, type OutboundMessage } from '../../store/outbox.repo';
+import { writeTransaction } from '../../store/serialize';
 import { applyTransition, loadEvaluation, type LoadedEvaluation } from '../../store/self-evaluation.repo';
 import { consoleMessages } from '../campaign/console';
 import { subjects, toView } from './view';
@@ -75,7 +76,7 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
     }
     if (errors.length > 0) return toast('error', `有 ${errors.length} 处需要修改，未保存`, cardFor(kind, loaded, { errors, values: form }));
 
-    const applied = await deps.db.transaction(async (tx) => {
+    const applied = await writeTransaction(deps.db, async (tx) => {
       const ok = await applyTransition(tx, { loaded, decision: decided.decision, actorId: actor.personId, now, content, review });
       if (!ok) return null;
       const after = await loadEvaluation(tx, loaded.state.id);

@@ -15,6 +15,7 @@ import type { Deps } from '../../deps';
 import { listCampaigns } from '../../store/campaign.repo';
 import { getPerson, listPeople, localIdentityOf } from '../../store/org.repo';
 import { getMessage, messagesOf, replaceMessageCard } from '../../store/outbox.repo';
+import { exclusive } from '../../store/serialize';
 import { parseLocalFormPost, parseLocalJsonPost, type LocalParse } from './parse';
 
 export const localPersonId = (externalId: string): number | null => {
@@ -115,7 +116,7 @@ ${cards.join('') || '<p class="empty">还没有收到卡片</p>'}</main>${SUBMIT
     const actorPersonId = localPersonId(event.actorExternalId);
     if (reply.card && event.messageId !== undefined) {
       const msg = await getMessage(deps.db, event.messageId);
-      if (msg && msg.platform === 'local' && msg.personId === actorPersonId) await replaceMessageCard(deps.db, msg.id, reply.card, deps.clock());
+      if (msg && msg.platform === 'local' && msg.personId === actorPersonId) await exclusive(deps.db, () => replaceMessageCard(deps.db, msg.id, reply.card!, deps.clock()));
     }
     afterAction();
     if (isJson) return c.json(reply);

@@ -1,0 +1,234 @@
+/** The whole 自评 flow at HTTP level through app.request(), on a temporary libSQL file. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { auditLog, selfEvaluations } from '../../../db/schema';
+import { walk, type CardSpec } from '../../../cards/kit';
+import { actionOf, createHarness, fieldErrors } from '../../test/harness';
+import { auditTrail } from '../../store/audit.repo';
+import { listVersions } from '../../store/self-evaluation.repo';
+
+type H = Awaited<ReturnType<typeof createHarness>>;
+
+const MOBILE = { cdcFiller: '13800000001', cdcHead: '13800000002', libFiller: '13800000003', evaluator: '13800000013', leader: '13800000014' };
+
+function inputNames(card: CardSpec): string[] {
+  const names: string[] = [];
+  for (const el of walk(card.elements)) if (el.type === 'input') names.push(el.name);
+  return names;
+}
+
+/** A complete, valid self-evaluation form for the card's indicators (claims 8 points each). */
+function validForm(card: CardSpec): Record<string, string> {
+  const form: Record<string, string> = {};
+  for (const name of inputNames(card)) {
+    if (name.startsWith('score_')) form[name] = '8';
+    else if (name.startsWith('expl_')) form[name] = '对照评分细则逐项自查，相关工作均已落实。';
+    else if (name.startsWith('evid_')) form[name] = 'https://oa.example.gov.cn/files/evidence-1.pdf';
+    else if (name === 'report') form[name] = '本单位严格按照核准的宗旨和业务范围开展工作，机构编制和法人登记管理规范，存在的问题已制定整改措施。';
+  }
+  return form;
+}
+
+async function latest(h: H, personId: number, subjectPart: string) {
+  const msgs = await h.messages(personId);
+  const m = [...msgs].reverse().find((x) => x.subject.includes(subjectPart));
+  if (!m) throw new Error(`person ${personId} has no card about ${subjectPart}; has ${msgs.map((x) => x.subject).join(', ')}`);
+  return m;
+}
+
+describe('self-evaluation flow over HTTP', () => {
+  let h: H;
+  let ids: Record<keyof typeof MOBILE, number>;
+
+  beforeEach(async () => {
+    h = await createHarness();
+    ids = Object.fromEntries(await Promise.all(Object.entries(MOBILE).map(async ([k, m]) => [k, (await h.personByMobile(m)).id]))) as typeof ids;
+  });
+  afterEach(async () => h.close());
+
+  async function openStage() {
+    const consoleCard = (await latest(h, ids.evaluator, 'console')).card;
+    return h.act(ids.evaluator, actionOf(consoleCard, 'campaign.open-self-eval'), { due: '2026-12-31' });
+  }
+
+  it('opens the stage only for the evaluator and with a future deadline', async () => {
+    const consoleMsg = await latest(h, ids.evaluator, 'console');
+    const open = actionOf(consoleMsg.card, 'campaign.open-self-eval');
+
+    const byFiller = await h.act(ids.cdcFiller, open, { due: '2026-12-31' });
+    expect(byFiller.toast).toEqual({ type: 'error', text: expect.stringContaining('无权限') });
+    const past = await h.act(ids.evaluator, open, { due: '2026-11-01' });
+    expect(past.toast?.text).toContain('截止日期必须晚于今天');
+    const bad = await h.act(ids.evaluator, open, { due: '2026-02-30' });
+    expect(bad.toast?.text).toContain('截止日期格式不正确');
+    expect(await h.messages(ids.cdcFiller)).toHaveLength(0);
+
+    const ok = await h.act(ids.evaluator, open, { due: '2026-12-31' }, { messageId: consoleMsg.id });
+    expect(ok.toast).toEqual({ type: 'success', text: expect.stringContaining('6 个单位') });
+    const fill = await latest(h, ids.cdcFiller, ':fill');
+    expect(fill.card.header.title).toBe('单位自评 · 县疾病预防控制中心');
+    expect(inputNames(fill.card).filter((n) => n.startsWith('score_'))).toHaveLength(9);
+    // The evaluator's console now shows progress instead of the start form.
+    const refreshed = (await latest(h, ids.evaluator, 'console')).card;
+    expect([...walk(refreshed.elements)].some((e) => e.type === 'table')).toBe(true);
+
+    const again = await h.act(ids.evaluator, open, { due: '2026-12-31' });
+    expect(again.toast?.text).toContain('无需重复启动');
+    expect((await h.messages(ids.cdcFiller)).filter((m) => m.subject.includes(':fill'))).toHaveLength(1);
+  });
+
+  it('runs submit → 签发 → return → version 2 → accept, keeping every version', async () => {
+    await openStage();
+    const fill1 = await latest(h, ids.cdcFiller, ':fill');
+    const form = validForm(fill1.card);
+    const scoreFields = Object.keys(form).filter((k) => k.startsWith('score_'));
+    const [firstScore, secondScore] = scoreFields as [string, string];
+
+    // Save a partial draft: what is filled is kept, the rest may stay empty.
+    const save = await h.act(ids.cdcFiller, actionOf(fill1.card, 'self-eval.save'), { [firstScore]: '12', report: '草稿' }, { messageId: fill1.id });
+    expect(save.toast?.type).toBe('success');
+    const afterSave = await latest(h, ids.cdcFiller, ':fill');
+    expect(afterSave.id).toBe(fill1.id); // the same message, updated in place
+    const saved = [...walk(afterSave.card.elements)].find((e) => e.type === 'input' && e.name === firstScore);
+    expect(saved).toMatchObject({ value: '12' });
+
+    // Submit the whole form from the refreshed card.
+    const submit = await h.act(ids.cdcFiller, actionOf(afterSave.card, 'self-eval.submit'), form, { messageId: fill1.id });
+    expect(submit.toast).toEqual({ type: 'success', text: '已提交，等待单位负责人签发' });
+    expect(buttonsCount(submit.card!)).toBe(0);
+
+    const sign = await latest(h, ids.cdcHead, ':sign');
+    const signed = await h.act(ids.cdcHead, actionOf(sign.card, 'self-eval.sign'), {}, { messageId: sign.id });
+    expect(signed.toast?.text).toContain('已签发');
+    const filler = await h.messages(ids.cdcFiller);
+    expect(filler.some((m) => m.subject.endsWith(':notice') && JSON.stringify(m.card).includes('已由单位负责人签发'))).toBe(true);
+
+    // The evaluator returns it with a comment on one indicator.
+    const review = await latest(h, ids.evaluator, ':review');
+    const indicatorId = firstScore.slice('score_'.length);
+    const returned = await h.act(ids.evaluator, actionOf(review.card, 'self-eval.return'), { [`cmt_${indicatorId}`]: '佐证材料与业务台账不一致，请补充' }, { messageId: review.id });
+    expect(returned.toast?.text).toContain('已退回单位修改');
+
+    const fill2 = await latest(h, ids.cdcFiller, ':v2:fill');
+    expect(fill2.id).not.toBe(fill1.id);
+    expect(fill2.card.header.tags?.map((t) => t.text)).toContain('第2版');
+    expect(JSON.stringify(fill2.card)).toContain('佐证材料与业务台账不一致，请补充');
+    // Version 2 starts from version 1's answers.
+    const prefilled = [...walk(fill2.card.elements)].find((e) => e.type === 'input' && e.name === secondScore);
+    expect(prefilled).toMatchObject({ value: '8' });
+
+    const resubmit = await h.act(ids.cdcFiller, actionOf(fill2.card, 'self-eval.submit'), { ...form, [firstScore]: '10' }, { messageId: fill2.id });
+    expect(resubmit.toast?.type).toBe('success');
+    const sign2 = await latest(h, ids.cdcHead, ':v2:sign');
+    await h.act(ids.cdcHead, actionOf(sign2.card, 'self-eval.sign'), {});
+    const review2 = await latest(h, ids.evaluator, ':v2:review');
+    const accepted = await h.act(ids.evaluator, actionOf(review2.card, 'self-eval.accept'), { comment: '符合要求' }, { messageId: review2.id });
+    expect(accepted.toast).toEqual({ type: 'success', text: '审核通过' });
+
+    const [ev] = await h.db.select().from(selfEvaluations).where(eq(selfEvaluations.id, Number(actionOf(fill1.card, 'self-eval.submit').value.evaluationId)));
+    expect(ev).toMatchObject({ status: 'accepted', currentVersion: 2 });
+    const versions = await listVersions(h.db, ev!.id);
+    expect(versions.map((v) => [v.version, v.status])).toEqual([[1, 'returned'], [2, 'accepted']]);
+    expect(versions[0]!.items.find((i) => String(i.indicatorId) === indicatorId)?.claimedScore).toBe(8);
+    expect(versions[1]!.items.find((i) => String(i.indicatorId) === indicatorId)?.claimedScore).toBe(10);
+
+    const trail = await auditTrail(h.db, 'self_evaluation', ev!.id);
+    expect(trail.map((t) => t.action)).toEqual([
+      'self_eval.save_draft', 'self_eval.submit', 'self_eval.sign', 'self_eval.return', 'self_eval.submit', 'self_eval.sign', 'self_eval.accept',
+    ]);
+    expect(trail.every((t) => t.actorId !== null)).toBe(true);
+    await expect(h.db.update(auditLog).set({ action: 'tampered' })).rejects.toThrow();
+  });
+
+  it('refuses bad input with messages on the card and stores nothing', async () => {
+    await openStage();
+    const fill = await latest(h, ids.cdcFiller, ':fill');
+    const form = validForm(fill.card);
+    const [s1, s2] = Object.keys(form).filter((k) => k.startsWith('score_')) as [string, string];
+    const e1 = s1.replace('score_', 'expl_');
+    const v2 = s2.replace('score_', 'evid_');
+    const bad = { ...form, [s1]: '16', [s2]: 'abc', [e1]: '', [v2]: 'ftp://files/x.pdf' };
+
+    const reply = await h.act(ids.cdcFiller, actionOf(fill.card, 'self-eval.submit'), bad, { messageId: fill.id });
+    expect(reply.toast?.type).toBe('error');
+    const errors = fieldErrors(reply.card!);
+    expect(errors[s1]).toBe('自评得分「16」超出范围，应在 0 至 15 分之间');
+    expect(errors[s2]).toBe('自评得分「abc」不是有效数字');
+    expect(errors[e1]).toBe('请填写得分说明');
+    expect(errors[v2]).toContain('链接「ftp://files/x.pdf」无效');
+    // What was typed is echoed back, so nothing is lost.
+    expect([...walk(reply.card!.elements)].find((e) => e.type === 'input' && e.name === s1)).toMatchObject({ value: '16' });
+
+    const [ev] = await h.db.select().from(selfEvaluations).where(eq(selfEvaluations.id, Number(actionOf(fill.card, 'self-eval.submit').value.evaluationId)));
+    expect(ev).toMatchObject({ status: 'draft', revision: 0 });
+    const [v1] = await listVersions(h.db, ev!.id);
+    expect(v1!.items).toHaveLength(0);
+    expect(await auditTrail(h.db, 'self_evaluation', ev!.id)).toHaveLength(0);
+    expect((await h.messages(ids.cdcHead)).length).toBe(0);
+  });
+
+  it('answers 无权限 to anyone but the unit filler and the campaign evaluator, and changes nothing', async () => {
+    await openStage();
+    const fill = await latest(h, ids.cdcFiller, ':fill');
+    const form = validForm(fill.card);
+    const submit = actionOf(fill.card, 'self-eval.submit');
+    for (const who of [ids.libFiller, ids.cdcHead, ids.evaluator, ids.leader]) {
+      const r = await h.act(who, submit, form, { messageId: fill.id });
+      expect(r.toast).toEqual({ type: 'error', text: expect.stringContaining('无权限') });
+      expect(r.card).toBeUndefined();
+    }
+    const unknown = await h.act(99999, submit, form);
+    expect(unknown.toast?.text).toContain('无权限');
+    // The forwarded clicks did not touch the owner's card either.
+    expect((await latest(h, ids.cdcFiller, ':fill')).card).toEqual(fill.card);
+
+    await h.act(ids.cdcFiller, submit, form);
+    const sign = await latest(h, ids.cdcHead, ':sign');
+    await h.act(ids.cdcHead, actionOf(sign.card, 'self-eval.sign'), {});
+    const review = await latest(h, ids.evaluator, ':review');
+    for (const who of [ids.leader, ids.cdcHead, ids.cdcFiller]) {
+      const r = await h.act(who, actionOf(review.card, 'self-eval.accept'), {});
+      expect(r.toast?.text).toContain('无权限');
+    }
+    const [ev] = await h.db.select().from(selfEvaluations).where(eq(selfEvaluations.id, Number(submit.value.evaluationId)));
+    expect(ev?.status).toBe('signed');
+  });
+
+  it('submits once on a double click, whether the platform repeats the event or the person clicks twice', async () => {
+    await openStage();
+    const fill = await latest(h, ids.cdcFiller, ':fill');
+    const form = validForm(fill.card);
+    const submit = actionOf(fill.card, 'self-eval.submit');
+
+    const first = await h.act(ids.cdcFiller, submit, form, { eventId: 'click-1' });
+    const replay = await h.act(ids.cdcFiller, submit, form, { eventId: 'click-1' });
+    expect(replay).toEqual(first);
+    const second = await h.act(ids.cdcFiller, submit, form, { eventId: 'click-2' });
+    expect(second.toast).toEqual({ type: 'warning', text: '已提交，无需重复提交' });
+
+    const [ev] = await h.db.select().from(selfEvaluations).where(eq(selfEvaluations.id, Number(submit.value.evaluationId)));
+    expect(ev).toMatchObject({ status: 'submitted', revision: 1 });
+    expect((await auditTrail(h.db, 'self_evaluation', ev!.id)).map((t) => t.action)).toEqual(['self_eval.submit']);
+    expect((await h.messages(ids.cdcHead)).filter((m) => m.subject.includes(':sign'))).toHaveLength(1);
+
+    // Two clicks racing (not one after the other) also submit once.
+    const libFiller = ids.libFiller;
+    const libFill = await latest(h, libFiller, ':fill');
+    const libSubmit = actionOf(libFill.card, 'self-eval.submit');
+    const replies = await Promise.all([h.act(libFiller, libSubmit, validForm(libFill.card)), h.act(libFiller, libSubmit, validForm(libFill.card))]);
+    expect(replies.map((r) => r.toast), JSON.stringify(replies.map((r) => r.toast))).toContainEqual({ type: "success", text: "已提交，等待单位负责人签发" });
+    expect(replies.filter((r) => r.toast?.type === "success")).toHaveLength(1);
+    const [libEv] = await h.db.select().from(selfEvaluations).where(eq(selfEvaluations.id, Number(libSubmit.value.evaluationId)));
+    expect(libEv?.revision).toBe(1);
+  });
+
+  it('answers health checks with a real database round trip', async () => {
+    const res = await h.app.request('/healthz');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+  });
+});
+
+function buttonsCount(card: CardSpec): number {
+  return [...walk(card.elements)].filter((e) => e.type === 'button' && e.action).length;
+}
