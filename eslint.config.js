@@ -27,6 +27,15 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [nodeBuiltins, drizzle, sdks] }] },
   },
   {
+    files: ['src/runtime/worker.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: '@libsql/client', message: 'the worker reaches libSQL over HTTP: @libsql/client/web.' }],
+        patterns: [nodeBuiltins, sdks, { group: ['**/open-db', '**/runtime/node', '**/db/migrate', '**/db/seed/demo'], message: 'Node-only modules are not reachable from the worker.' }],
+      }],
+    },
+  },
+  {
     files: ['src/platforms/local/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [nodeBuiltins, drizzle, sdks] }] },
