@@ -232,3 +232,29 @@ describe('self-evaluation flow over HTTP', () => {
 function buttonsCount(card: CardSpec): number {
   return [...walk(card.elements)].filter((e) => e.type === 'button' && e.action).length;
 }
+
+describe('simulator callback endpoint', () => {
+  it('refuses a post from another origin and a malformed body, changing nothing', async () => {
+    const h = await createHarness();
+    try {
+      const evaluator = await h.personByMobile(MOBILE.evaluator);
+      const consoleCard = (await h.messages(evaluator.id))[0]!.card;
+      const open = actionOf(consoleCard, 'campaign.open-self-eval');
+      const body = new URLSearchParams({ _action: JSON.stringify(open), _actor: `p${evaluator.id}`, _nonce: 'n1', due: '2026-12-31' });
+      const cross = await h.app.request('/local/action', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example.com', host: 'localhost' } });
+      expect(cross.status).toBe(403);
+      const garbage = await h.app.request('/local/action', { method: 'POST', body: '{"actor":1}', headers: { 'content-type': 'application/json' } });
+      expect(garbage.status).toBe(400);
+      const badAction = await h.app.request('/local/action', { method: 'POST', body: new URLSearchParams({ _action: 'not json', _actor: 'p1', _nonce: 'n2' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      expect(badAction.status).toBe(400);
+      expect(await h.messages((await h.personByMobile(MOBILE.cdcFiller)).id)).toHaveLength(0);
+
+      // The same post from the page itself works and redirects back to the chat with a toast.
+      const same = await h.app.request('/local/action', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', host: 'localhost' } });
+      expect(same.status).toBe(303);
+      expect(decodeURIComponent(same.headers.get('location') ?? '')).toContain('单位自评已启动');
+    } finally {
+      await h.close();
+    }
+  });
+});

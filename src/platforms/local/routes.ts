@@ -52,6 +52,16 @@ document.addEventListener('submit', function (e) {
 });
 </script>`;
 
+/** Browsers send Origin on form posts; a mismatch means another site is posting for someone. */
+function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (!origin) return true;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 export function createLocalRoutes(deps: Deps, bot: Bot, afterAction: () => void): Hono {
   const app = new Hono();
 
@@ -102,8 +112,7 @@ ${cards.join('') || '<p class="empty">还没有收到卡片</p>'}</main>${SUBMIT
 
   app.post('/local/action', async (c) => {
     // Cards post from this origin only: a page elsewhere cannot act for a person.
-    const origin = c.req.header('origin');
-    if (origin && origin !== 'null' && new URL(origin).host !== c.req.header('host')) return c.json({ error: 'cross-origin request refused' }, 403);
+    if (!sameOrigin(c.req.header('origin'), c.req.header('host'))) return c.json({ error: 'cross-origin request refused' }, 403);
     const isJson = (c.req.header('content-type') ?? '').includes('application/json');
     let parsed: LocalParse;
     if (isJson) parsed = parseLocalJsonPost(await c.req.json().catch(() => null));
