@@ -225,7 +225,7 @@ describe('local chat simulator in a real browser', () => {
     expect(await sign.innerText()).toContain('请审阅后签发');
     await act(page, sign.getByRole('button', { name: '签发', exact: true }), '已签发');
     expect(dialogs.at(-1)).toContain('确定签发吗');
-    expect(await card(page, `自评签发 · ${UNIT}`).innerText()).toContain('第2版已签发');
+    expect(await card(page, `自评签发 · ${UNIT}`).innerText()).toContain('第1版已签发');
 
     // 4. The evaluator's 自评审核 card, with the scores and both decisions.
     const review = await openChat(page, PEOPLE.evaluator, `自评审核 · ${UNIT}`);
