@@ -6,8 +6,11 @@ import type { ActionRef } from './kit';
  * router (which parses). Every value carries what the action needs to find its subject and
  * the revision the card was built on, so a stale or replayed card is recognised.
  */
-const id = z.coerce.number().int().positive();
-const rev = z.coerce.number().int().min(0);
+// Values come back from platforms as numbers or digit strings; nothing else is coerced
+// (Number('') is 0, Number(true) is 1: a tampered card must not pass as revision 0).
+const digits = z.union([z.number(), z.string().regex(/^\d{1,15}$/).transform(Number)]);
+const id = digits.pipe(z.number().int().positive());
+const rev = digits.pipe(z.number().int().min(0));
 
 const versionRef = z.object({ evaluationId: id, version: id, rev });
 

@@ -200,7 +200,7 @@ export function buildSignCard(v: SelfEvaluationView, feedback?: FormFeedback): C
     doneText: v.status === 'draft' ? `第${v.version - 1}版已退回填报员修改。` : `第${v.version}版已签发。`,
     perIndicatorComments: false,
     approve: button({ label: '签发', style: 'primary', submit: true, action: encodeAction('self-eval.sign', ref(v)), confirm: { title: '签发自评', text: '签发后将报送评估组审核。确定签发吗？' } }),
-    reject: button({ label: '退回修改', style: 'danger', submit: true, action: encodeAction('self-eval.head-return', ref(v)) }),
+    reject: button({ label: '退回修改', style: 'danger', submit: true, action: encodeAction('self-eval.head-return', ref(v)), confirm: { title: '退回修改', text: '将退回填报员修改，填报员修改后需重新提交签发。确定退回吗？' } }),
   }, feedback);
 }
 

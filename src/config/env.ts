@@ -10,11 +10,11 @@ export const EnvSchema = z.object({
     .regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/|:memory:$)/, 'a libSQL URL: file:path, libsql://host, https://host or :memory:')
     .default('file:data/app.db'),
   DATABASE_AUTH_TOKEN: z.string().min(1, 'a non-empty token').optional(),
-  PORT: z.coerce
-    .number({ message: 'a port number' })
-    .int('an integer port number')
-    .min(1, 'a port from 1 to 65535')
-    .max(65535, 'a port from 1 to 65535')
+  PORT: z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/, 'a port number')
+    .transform(Number)
+    .pipe(z.number().int('an integer port number').min(1, 'a port from 1 to 65535').max(65535, 'a port from 1 to 65535'))
     .default(8787),
   HOST: z.string().min(1, 'a host name or address').default('127.0.0.1'),
   SEED_DEMO: z

@@ -28,7 +28,7 @@ export function shanghaiDateZh(instantMs: number): string {
  * ("2024-04-01 +0800"); returns null for anything that is not a real date.
  */
 export function endOfShanghaiDay(date: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T].*)?$/.exec(date.trim());
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2})?)?(?: ?(?:[+-]\d{2}:?\d{2}|Z))?$/.exec(date.trim());
   if (!m) return null;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const start = Date.UTC(y, mo - 1, d);

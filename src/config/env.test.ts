@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { parseEnv, type Config } from './env';
+
+function configOf(record: Record<string, string | undefined>): Config {
+  const r = parseEnv(record);
+  if (!r.ok) throw new Error(`expected a config, got ${r.errors.join('; ')}`);
+  return r.config;
+}
+
+function errorsOf(record: Record<string, string | undefined>): string[] {
+  const r = parseEnv(record);
+  if (r.ok) throw new Error(`expected errors, got ${JSON.stringify(r.config)}`);
+  return r.errors;
+}
+
+const DEFAULTS = { DATABASE_URL: 'file:data/app.db', PORT: 8787, HOST: '127.0.0.1', SEED_DEMO: true };
+
+describe('parseEnv', () => {
+  it('fills every default from an empty environment', () => {
+    const c = configOf({});
+    expect(c).toEqual(DEFAULTS);
+    expect(c.DATABASE_AUTH_TOKEN).toBeUndefined();
+  });
+
+  it('treats empty strings and undefined as unset', () => {
+    expect(configOf({ DATABASE_URL: '', DATABASE_AUTH_TOKEN: '', PORT: '', HOST: '', SEED_DEMO: undefined })).toEqual(DEFAULTS);
+  });
+
+  it('ignores unrelated variables', () => {
+    const c = configOf({ PATH: '/usr/bin', HOME: '/root', PORT: '9000' });
+    expect(c).toEqual({ ...DEFAULTS, PORT: 9000 });
+    expect(c).not.toHaveProperty('PATH');
+  });
+
+  it.each([
+    { env: { DATABASE_URL: 'libsql://lvzhi-prod.example.turso.io', DATABASE_AUTH_TOKEN: 'eyJhbGciOi.tok' }, expected: { DATABASE_URL: 'libsql://lvzhi-prod.example.turso.io', DATABASE_AUTH_TOKEN: 'eyJhbGciOi.tok' } },
+    { env: { DATABASE_URL: 'https://db.example.cn', DATABASE_AUTH_TOKEN: 'secret' }, expected: { DATABASE_URL: 'https://db.example.cn', DATABASE_AUTH_TOKEN: 'secret' } },
+    { env: { DATABASE_URL: 'http://127.0.0.1:8080' }, expected: { DATABASE_URL: 'http://127.0.0.1:8080' } },
+    { env: { DATABASE_URL: 'wss://db.example.cn' }, expected: { DATABASE_URL: 'wss://db.example.cn' } },
+    { env: { DATABASE_URL: 'file:/var/lib/lvzhi/app.db' }, expected: { DATABASE_URL: 'file:/var/lib/lvzhi/app.db' } },
+    { env: { DATABASE_URL: ':memory:' }, expected: { DATABASE_URL: ':memory:' } },
+    { env: { PORT: '1' }, expected: { PORT: 1 } },
+    { env: { PORT: '65535' }, expected: { PORT: 65535 } },
+    { env: { HOST: '0.0.0.0' }, expected: { HOST: '0.0.0.0' } },
+    { env: { SEED_DEMO: 'false' }, expected: { SEED_DEMO: false } },
+    { env: { SEED_DEMO: '0' }, expected: { SEED_DEMO: false } },
+    { env: { SEED_DEMO: '1' }, expected: { SEED_DEMO: true } },
+    { env: { SEED_DEMO: 'true' }, expected: { SEED_DEMO: true } },
+  ])('accepts $env', ({ env, expected }) => {
+    expect(configOf(env)).toEqual({ ...DEFAULTS, ...expected });
+  });
+
+  it.each([
+    { name: 'PORT', value: 'abc', expects: 'a port number' },
+    { name: 'PORT', value: '0', expects: 'a port from 1 to 65535' },
+    { name: 'PORT', value: '70000', expects: 'a port from 1 to 65535' },
+    { name: 'PORT', value: '65536', expects: 'a port from 1 to 65535' },
+    { name: 'PORT', value: '-1', expects: 'a port from 1 to 65535' },
+    { name: 'PORT', value: '80.5', expects: 'an integer port number' },
+    { name: 'DATABASE_URL', value: 'postgres://x', expects: 'a libSQL URL' },
+    { name: 'DATABASE_URL', value: 'data/app.db', expects: 'a libSQL URL' },
+    { name: 'DATABASE_URL', value: ':memory:x', expects: 'a libSQL URL' },
+    { name: 'SEED_DEMO', value: 'maybe', expects: 'true or false' },
+    { name: 'SEED_DEMO', value: 'yes', expects: 'true or false' },
+  ])('$name=$value names the variable, what it expects ($expects) and the value given', ({ name, value, expects }) => {
+    const errors = errorsOf({ [name]: value });
+    expect(errors).toHaveLength(1);
+    const [e] = errors;
+    expect(e).toMatch(new RegExp(`^${name}: `));
+    expect(e).toContain(`expected ${expects}`);
+    expect(e).toContain(`got ${JSON.stringify(value)}`);
+  });
+
+  it('words an error as "NAME: expected …, got "value""', () => {
+    expect(errorsOf({ PORT: 'abc' })).toEqual(['PORT: expected a port number, got "abc"']);
+  });
+
+  it('reports several bad variables together, one error each', () => {
+    const errors = errorsOf({ PORT: 'abc', DATABASE_URL: 'postgres://x', SEED_DEMO: 'maybe', HOST: 'lvzhi.local' });
+    expect(errors).toHaveLength(3);
+    expect(errors.map((e) => e.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'PORT', 'SEED_DEMO']);
+    expect(errors.find((e) => e.startsWith('PORT'))).toContain('"abc"');
+    expect(errors.find((e) => e.startsWith('DATABASE_URL'))).toContain('"postgres://x"');
+    expect(errors.find((e) => e.startsWith('SEED_DEMO'))).toContain('"maybe"');
+  });
+});
+
+describe('parseEnv refuses numbers JavaScript would coerce', () => {
+  it.each(['0x50', '1e3', ' 80', '8080abc'])('PORT=%j is refused', (port) => {
+    const r = parseEnv({ PORT: port });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors[0]).toMatch(/^PORT: expected a port number/);
+  });
+});
