@@ -13,6 +13,7 @@ import { installScheme } from '../../src/store/scheme.repo';
 import { allUnitIds, countCampaigns, createCampaign } from '../../src/store/campaign.repo';
 import { appendAudit } from '../../src/store/audit.repo';
 import { enqueue } from '../../src/store/outbox.repo';
+import { writeTransaction } from '../../src/store/serialize';
 import { consoleMessages } from '../../src/flows/campaign/console';
 import { shanghaiDate } from '../../src/domain/time';
 
@@ -38,7 +39,7 @@ export async function seedDemoIfEmpty(db: Db, now: number): Promise<number | nul
   const people = await readUnitsFile(DEMO_UNITS_FILE);
   if (!people.ok) throw new Error(`demo units file is invalid: ${JSON.stringify(people.errors)}`);
   await importUnitsAndPeople(db, people.records, now, null);
-  return db.transaction(async (tx) => {
+  return writeTransaction(db, async (tx) => {
     if ((await countCampaigns(tx)) > 0) return null;
     const { id: schemeId } = await installScheme(tx, scheme, now);
     const year = Number(shanghaiDate(now).slice(0, 4));

@@ -2,6 +2,7 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { identities, people, roles, units } from '../../db/schema';
 import { ROLE_LABELS, type RoleName } from '../domain/roles';
 import { appendAudit } from './audit.repo';
+import { writeTransaction } from './serialize';
 import type { Db, Executor } from './db';
 
 export interface ImportUnit {
@@ -99,7 +100,7 @@ export async function importUnitsAndPeople(
   source = 'import',
 ): Promise<ImportCounts> {
   const plan = planImport(records);
-  return db.transaction(async (tx) => {
+  return writeTransaction(db, async (tx) => {
     const counts: ImportCounts = { unitsCreated: 0, unitsUpdated: 0, peopleCreated: 0, peopleUpdated: 0, rolesAdded: 0 };
 
     const unitIds = await upsertUnits(tx, plan.units, now, counts);
