@@ -1,0 +1,93 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { messages, outbox } from '../../db/schema';
+import { md } from '../../cards/kit';
+import { buildDeps, silentLogger } from '../deps';
+import { createLocalSender } from '../platforms/local/sender';
+import { enqueue } from '../store/outbox.repo';
+import { createHarness } from '../test/harness';
+import { MAX_ATTEMPTS, createOutboxPump, drainOutbox, type Sender } from './sender';
+
+type H = Awaited<ReturnType<typeof createHarness>>;
+const card = (t: string) => ({ header: { title: t }, elements: [md(t)] });
+
+describe('outbox sender', () => {
+  let h: H;
+  let personId: number;
+  beforeEach(async () => {
+    h = await createHarness();
+    personId = (await h.personByMobile('13800000001')).id;
+  });
+  afterEach(async () => h.close());
+
+  const deps = () => buildDeps(h.db, { clock: h.now, log: silentLogger });
+
+  it('keeps one row per dedupe key, however often it is enqueued', async () => {
+    const m = { dedupeKey: 'k-1', kind: 'send' as const, personId, subject: 's', card: card('一') };
+    await enqueue(h.db, [m, m], h.now());
+    await enqueue(h.db, [{ ...m, card: card('二') }], h.now());
+    const rows = await h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'k-1'));
+    expect(rows).toHaveLength(1);
+  });
+
+  it('retries a failing delivery with growing backoff, then gives up and records the error', async () => {
+    await enqueue(h.db, [{ dedupeKey: 'k-fail', kind: 'send', personId, subject: 's', card: card('x') }], h.now());
+    let calls = 0;
+    const failing: Sender = { deliver: async () => { calls++; throw new Error('platform down'); } };
+    const d = deps();
+    expect(await drainOutbox(d, failing)).toEqual({ sent: 0, failed: 1 });
+    const [row1] = await h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'k-fail'));
+    expect(row1).toMatchObject({ status: 'pending', attempts: 1, lastError: 'Error: platform down' });
+    expect(row1!.nextAttemptAt).toBeGreaterThan(h.now());
+
+    // Not retried before its time.
+    await drainOutbox(d, failing);
+    expect(calls).toBe(1);
+    for (let i = 2; i <= MAX_ATTEMPTS; i++) {
+      h.advance(60 * 60 * 1000);
+      await drainOutbox(d, failing);
+    }
+    expect(calls).toBe(MAX_ATTEMPTS);
+    const [row2] = await h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'k-fail'));
+    expect(row2).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS });
+    h.advance(60 * 60 * 1000);
+    await drainOutbox(d, failing);
+    expect(calls).toBe(MAX_ATTEMPTS);
+  });
+
+  it('delivers a row once to the local chat even when the delivery is repeated', async () => {
+    await enqueue(h.db, [{ dedupeKey: 'k-twice', kind: 'send', personId, subject: 'twice', card: card('一次') }], h.now());
+    const [row] = await h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'k-twice'));
+    const local = createLocalSender(h);
+    await local.deliver({ row: row!, card: card('一次') }, h.now());
+    await local.deliver({ row: row!, card: card('一次') }, h.now());
+    expect(await h.db.select().from(messages).where(eq(messages.subject, 'twice'))).toHaveLength(1);
+  });
+
+  it('sends every row exactly once when kicks overlap', async () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({ dedupeKey: `k-many-${i}`, kind: 'send' as const, personId, subject: `many-${i}`, card: card(String(i)) }));
+    await enqueue(h.db, many, h.now());
+    const d = deps();
+    const delivered: number[] = [];
+    const local = createLocalSender(h);
+    const counting: Sender = { deliver: async (x, now) => { delivered.push(x.row.id); await local.deliver(x, now); } };
+    const pump = createOutboxPump(d, counting);
+    await Promise.all([pump.kick(), pump.kick(), pump.kick()]);
+    expect(new Set(delivered).size).toBe(delivered.length);
+    const sent = await h.db.select().from(outbox).where(eq(outbox.status, 'pending'));
+    expect(sent).toHaveLength(0);
+    const chat = await h.messages(personId);
+    expect(chat.filter((m) => m.subject.startsWith('many-'))).toHaveLength(40);
+  });
+
+  it('an update refreshes the latest card on its subject in place and is a no-op without one', async () => {
+    await enqueue(h.db, [{ dedupeKey: 'u-0', kind: 'update', personId, subject: 'upd', card: card('无卡片') }], h.now());
+    await enqueue(h.db, [{ dedupeKey: 'u-1', kind: 'send', personId, subject: 'upd', card: card('原卡片') }], h.now());
+    await drainOutbox(deps(), createLocalSender(h));
+    await enqueue(h.db, [{ dedupeKey: 'u-2', kind: 'update', personId, subject: 'upd', card: card('新卡片') }], h.now());
+    await drainOutbox(deps(), createLocalSender(h));
+    const chat = (await h.messages(personId)).filter((m) => m.subject === 'upd');
+    expect(chat).toHaveLength(1);
+    expect(chat[0]!.card.header.title).toBe('新卡片');
+  });
+});
