@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Actor, RoleGrant } from './roles';
 import {
   MAX_LINKS,
+  withStoredValues,
   REPORT_MAX_CHARS,
   REPORT_MIN_CHARS,
   TEXT_MAX_CHARS,
@@ -419,5 +420,28 @@ describe('scoredIndicators', () => {
     const flat = [ind({ id: 1, code: 'a' }), ind({ id: 2, code: 'b' })];
     expect(scoredIndicators(flat)).toEqual(flat);
     expect(scoredIndicators([])).toEqual([]);
+  });
+});
+
+describe('withStoredValues (a form that arrives in parts)', () => {
+  const inds: Indicator[] = [
+    { id: 1, code: '1', parentCode: null, level: 1, title: '大项', maxPoints: 20, scoringGuide: '', evidence: '', evidenceRequired: false, explanationRequired: true },
+    { id: 2, code: '1.1', parentCode: '1', level: 2, title: 'a', maxPoints: 10, scoringGuide: '', evidence: '', evidenceRequired: false, explanationRequired: true },
+    { id: 3, code: '1.2', parentCode: '1', level: 2, title: 'b', maxPoints: 10, scoringGuide: '', evidence: '', evidenceRequired: false, explanationRequired: true },
+  ];
+  const stored = { items: [{ indicatorId: 3, claimedScore: 7.5, explanation: '已说明', evidenceLinks: ['https://a.example.cn/1', 'https://a.example.cn/2'] }], report: '旧报告' };
+
+  it('fills only the fields that are absent, keeping what was sent, even when empty', () => {
+    const merged = withStoredValues(inds, { score_2: '9', expl_2: '', evid_3: '' }, stored);
+    expect(merged).toMatchObject({ score_2: '9', expl_2: '', score_3: '7.5', expl_3: '已说明', evid_3: '', report: '旧报告' });
+    expect(merged.score_1).toBeUndefined();
+  });
+
+  it('lets a part of the form be submitted when the other part is already stored', () => {
+    const full = { items: [...stored.items], report: '本单位自评报告内容已经按照要求完整填写完毕。' };
+    const merged = withStoredValues(inds, { score_2: '9', expl_2: '说明', evid_2: '' }, full);
+    const r = parseSelfEvaluationForm(inds, merged, 'submit');
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.items.map((i) => i.claimedScore)).toEqual([9, 7.5]);
   });
 });

@@ -160,6 +160,30 @@ export function parseSelfEvaluationForm(
   return errors.length > 0 ? { ok: false, errors } : { ok: true, report, items };
 }
 
+/**
+ * A long form may arrive in parts (Feishu splits a card that exceeds its limits into several,
+ * each with its own form). Fields that are absent from this submission — not merely empty —
+ * keep their stored values, so saving one part never erases another.
+ */
+export function withStoredValues(
+  indicators: readonly Indicator[],
+  form: FormValues,
+  stored: { readonly items: readonly ItemInput[]; readonly report: string },
+): FormValues {
+  const merged: Record<string, string | readonly string[] | undefined> = { ...form };
+  const fill = (name: string, value: string) => {
+    if (merged[name] === undefined) merged[name] = value;
+  };
+  for (const ind of scoredIndicators(indicators)) {
+    const item = stored.items.find((i) => i.indicatorId === ind.id);
+    fill(fieldNames.score(ind), item?.claimedScore == null ? '' : String(item.claimedScore));
+    fill(fieldNames.explanation(ind), item?.explanation ?? '');
+    fill(fieldNames.evidence(ind), (item?.evidenceLinks ?? []).join('\n'));
+  }
+  fill(fieldNames.report, stored.report);
+  return merged;
+}
+
 /** Reads a review form: an overall comment and per-indicator comments. A return needs at least one. */
 export function parseReviewForm(
   indicators: readonly Indicator[],

@@ -5,7 +5,7 @@
 import { buildReviewCard, buildSelfEvaluationCard, buildSelfEvaluationNoticeCard, buildSignCard, type FormFeedback } from '../../../cards/self-evaluation.card';
 import type { CardSpec } from '../../../cards/kit';
 import { REFUSAL_TEXT } from '../../../cards/messages';
-import { decideSelfEvaluation, parseReviewForm, parseSelfEvaluationForm, type Command, type Decision, type FieldError, type ItemInput } from '../../domain/self-evaluation';
+import { decideSelfEvaluation, parseReviewForm, parseSelfEvaluationForm, withStoredValues, type Command, type Decision, type FieldError, type ItemInput } from '../../domain/self-evaluation';
 import { toast, type Reply } from '../../bot/inbound';
 import type { ActionContext } from '../../bot/router';
 import { appendAudit } from '../../store/audit.repo';
@@ -59,8 +59,10 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
     let content: { report: string; items: ItemInput[] } | undefined;
     let review: { stage: 'head' | 'evaluator'; decision: 'sign' | 'accept' | 'return'; comment: string; itemComments: Record<string, string> } | undefined;
     let errors: FieldError[] = [];
+    let values = form;
     if (kind === 'save' || kind === 'submit') {
-      const parsed = parseSelfEvaluationForm(loaded.indicators, form, kind === 'save' ? 'draft' : 'submit');
+      values = withStoredValues(loaded.indicators, form, loaded.current);
+      const parsed = parseSelfEvaluationForm(loaded.indicators, values, kind === 'save' ? 'draft' : 'submit');
       if (parsed.ok) content = { report: parsed.report, items: parsed.items };
       else errors = parsed.errors;
     } else {
@@ -74,7 +76,7 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
         };
       } else errors = parsed.errors;
     }
-    if (errors.length > 0) return toast('error', `有 ${errors.length} 处需要修改，未保存`, cardFor(kind, loaded, { errors, values: form }));
+    if (errors.length > 0) return toast('error', `有 ${errors.length} 处需要修改，未保存`, cardFor(kind, loaded, { errors, values }));
 
     const applied = await writeTransaction(deps.db, async (tx) => {
       const ok = await applyTransition(tx, { loaded, decision: decided.decision, actorId: actor.personId, now, content, review });
