@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseEnv, type Config } from './env';
+import { feishuConfig, parseEnv, type Config } from './env';
 
 function configOf(record: Record<string, string | undefined>): Config {
   const r = parseEnv(record);
@@ -13,7 +13,10 @@ function errorsOf(record: Record<string, string | undefined>): string[] {
   return r.errors;
 }
 
-const DEFAULTS = { DATABASE_URL: 'file:data/app.db', PORT: 8787, HOST: '127.0.0.1', SEED_DEMO: true };
+const DEFAULTS = {
+  DATABASE_URL: 'file:data/app.db', PORT: 8787, HOST: '127.0.0.1', SEED_DEMO: true,
+  FEISHU_DOMAIN: 'feishu', FEISHU_MODE: 'webhook', FEISHU_RATE_PER_SECOND: 50, FEISHU_RATE_PER_MINUTE: 1000, FEISHU_RATE_PER_USER_PER_SECOND: 5,
+};
 
 describe('parseEnv', () => {
   it('fills every default from an empty environment', () => {
@@ -90,5 +93,37 @@ describe('parseEnv refuses numbers JavaScript would coerce', () => {
     const r = parseEnv({ PORT: port });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors[0]).toMatch(/^PORT: expected a port number/);
+  });
+});
+
+describe('Feishu settings', () => {
+  const app = { FEISHU_APP_ID: 'cli_a1b2c3d4', FEISHU_APP_SECRET: 'secret-secret-1234' };
+
+  it('leaves Feishu off when nothing is set', () => {
+    expect(feishuConfig(configOf({}))).toBeNull();
+  });
+
+  it('accepts an app with an encrypt key or a verification token, on any domain form', () => {
+    expect(feishuConfig(configOf({ ...app, FEISHU_ENCRYPT_KEY: 'k' }))).toMatchObject({ appId: 'cli_a1b2c3d4', mode: 'webhook', domain: 'feishu', encryptKey: 'k' });
+    expect(feishuConfig(configOf({ ...app, FEISHU_VERIFICATION_TOKEN: 't', FEISHU_DOMAIN: 'lark' }))?.domain).toBe('lark');
+    expect(feishuConfig(configOf({ ...app, FEISHU_VERIFICATION_TOKEN: 't', FEISHU_DOMAIN: 'http://127.0.0.1:9999' }))?.domain).toBe('http://127.0.0.1:9999');
+    expect(feishuConfig(configOf({ ...app, FEISHU_MODE: 'ws' }))?.mode).toBe('ws');
+  });
+
+  it.each([
+    [{ FEISHU_APP_ID: 'cli_a1b2c3d4' }, 'FEISHU_APP_SECRET: expected the app secret'],
+    [{ FEISHU_APP_SECRET: 'secret-secret-1234', FEISHU_ENCRYPT_KEY: 'k' }, 'FEISHU_APP_ID: expected the app id'],
+    [{ ...app }, 'FEISHU_VERIFICATION_TOKEN: expected FEISHU_ENCRYPT_KEY or FEISHU_VERIFICATION_TOKEN'],
+    [{ ...app, FEISHU_ENCRYPT_KEY: 'k', FEISHU_DOMAIN: 'larksuite' }, 'FEISHU_DOMAIN: expected feishu, lark, or a base URL'],
+    [{ ...app, FEISHU_ENCRYPT_KEY: 'k', FEISHU_MODE: 'socket' }, 'FEISHU_MODE: expected webhook or ws'],
+    [{ ...app, FEISHU_APP_ID: 'a1b2', FEISHU_ENCRYPT_KEY: 'k' }, 'FEISHU_APP_ID: expected a Feishu app id'],
+  ])('refuses %j', (env, message) => {
+    expect(errorsOf(env).join('\n')).toContain(message);
+  });
+
+  it('never echoes a secret in an error', () => {
+    const errors = errorsOf({ FEISHU_APP_ID: 'cli_x1', FEISHU_APP_SECRET: 'short' });
+    expect(errors.join('\n')).toContain('FEISHU_APP_SECRET');
+    expect(errors.join('\n')).not.toContain('short');
   });
 });
