@@ -5,6 +5,8 @@ import { ActionSchemas, encodeAction, parseAction, type ActionId, type ActionVal
 const SAMPLES: { [A in ActionId]: ActionValue<A> } = {
   'campaign.open-self-eval': { campaignId: 7 },
   'campaign.progress': { campaignId: 7 },
+  'self-eval.open': { evaluationId: 5 },
+  'help.show': {},
   'self-eval.save': { evaluationId: 5, version: 2, rev: 0 },
   'self-eval.submit': { evaluationId: 5, version: 2, rev: 3 },
   'self-eval.sign': { evaluationId: 5, version: 1, rev: 4 },

@@ -17,6 +17,8 @@ const versionRef = z.object({ evaluationId: id, version: id, rev });
 export const ActionSchemas = {
   'campaign.open-self-eval': z.object({ campaignId: id }),
   'campaign.progress': z.object({ campaignId: id }),
+  'self-eval.open': z.object({ evaluationId: id }),
+  'help.show': z.object({}),
   'self-eval.save': versionRef,
   'self-eval.submit': versionRef,
   'self-eval.sign': versionRef,

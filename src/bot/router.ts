@@ -24,13 +24,27 @@ export interface ActionContext<A extends ActionId> {
 
 export type ActionHandler<A extends ActionId> = (ctx: ActionContext<A>) => Promise<Reply>;
 
+/** A direct message to the bot: answered through the outbox, not in the HTTP reply. */
+export interface InboundMessage {
+  readonly platform: InboundEvent['platform'];
+  readonly eventKey: string;
+  readonly actorExternalId: string;
+  readonly text: string | null;
+}
+
+export type MessageHandler = (ctx: { deps: Deps; actor: Actor; message: InboundMessage; now: number }) => Promise<void>;
+
 export interface Bot {
   on<A extends ActionId>(id: A, handler: ActionHandler<A>): void;
+  onMessage(handler: MessageHandler): void;
   handle(event: InboundEvent): Promise<Reply>;
+  /** Returns false when the message was a duplicate or came from someone unknown. */
+  handleMessage(message: InboundMessage): Promise<boolean>;
 }
 
 export function createBot(deps: Deps): Bot {
   const handlers = new Map<string, ActionHandler<ActionId>>();
+  let messageHandler: MessageHandler | null = null;
 
   async function run(event: InboundEvent, now: number): Promise<Reply> {
     const actor = await findActorByIdentity(deps.db, event.platform, event.actorExternalId);
@@ -46,6 +60,28 @@ export function createBot(deps: Deps): Bot {
     on(id, handler) {
       if (handlers.has(id)) throw new Error(`action ${id} registered twice`);
       handlers.set(id, handler as ActionHandler<ActionId>);
+    },
+    onMessage(handler) {
+      messageHandler = handler;
+    },
+    async handleMessage(message) {
+      const now = deps.clock();
+      const key = `${message.platform}:${message.eventKey}`;
+      const claim = await exclusive(deps.db, () => claimEvent(deps.db, key, message.platform, now));
+      if (!claim.first) return false;
+      const actor = await findActorByIdentity(deps.db, message.platform, message.actorExternalId);
+      if (!actor || !messageHandler) {
+        deps.log.info('message from an unknown person ignored', { platform: message.platform });
+        return false;
+      }
+      try {
+        await messageHandler({ deps, actor, message, now });
+        return true;
+      } catch (error) {
+        deps.log.error('message handling failed', { error: error instanceof Error ? error.stack ?? error.message : String(error) });
+        await exclusive(deps.db, () => releaseEvent(deps.db, key)).catch(() => {});
+        throw error;
+      }
     },
     async handle(event) {
       const now = deps.clock();

@@ -6,6 +6,7 @@ import { buildReviewCard, buildSelfEvaluationCard, buildSelfEvaluationNoticeCard
 import type { CardSpec } from '../../../cards/kit';
 import { REFUSAL_TEXT } from '../../../cards/messages';
 import { decideSelfEvaluation, parseReviewForm, parseSelfEvaluationForm, withStoredValues, type Command, type Decision, type FieldError, type ItemInput } from '../../domain/self-evaluation';
+import { holds } from '../../domain/roles';
 import { toast, type Reply } from '../../bot/inbound';
 import type { ActionContext } from '../../bot/router';
 import { appendAudit } from '../../store/audit.repo';
@@ -126,6 +127,19 @@ async function fanOut(tx: Executor, after: LoadedEvaluation, decision: Decision,
   evaluators.forEach((p) => update(p.id, subjects.review(id, actedVersion), buildReviewCard(view)));
   out.push(...(await consoleMessages(tx, campaignId, 'update', `e${id}r${revision}`, now)));
   return out;
+}
+
+/** Opens an evaluation from the help card: the card this person works on, by their role. */
+export async function handleOpenEvaluation(ctx: ActionContext<'self-eval.open'>): Promise<Reply> {
+  const { deps, actor, value } = ctx;
+  const loaded = await loadEvaluation(deps.db, value.evaluationId);
+  if (!loaded) return toast('error', REFUSAL_TEXT.not_found);
+  const scope = { campaignId: loaded.state.campaignId, unitId: loaded.state.unitId };
+  const view = toView(loaded);
+  if (holds(actor, 'filler', scope)) return toast('info', '已打开自评表', buildSelfEvaluationCard(view));
+  if (holds(actor, 'unit_head', scope)) return toast('info', '已打开签发卡片', buildSignCard(view));
+  if (holds(actor, 'evaluator', { campaignId: scope.campaignId })) return toast('info', '已打开审核卡片', buildReviewCard(view));
+  return toast('error', REFUSAL_TEXT.forbidden);
 }
 
 export const SELF_EVALUATION_ACTIONS: readonly VersionAction[] = Object.keys(COMMANDS) as VersionAction[];

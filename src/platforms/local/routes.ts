@@ -36,6 +36,7 @@ main{max-width:640px;margin:0 auto;padding:12px}
 .campaigns{padding:0}
 .msg-time{font-size:12px;color:#8f959e;margin:14px 0 4px}
 .empty{color:#646a73;text-align:center;padding:40px 0}
+.composer{display:flex;gap:8px;margin:16px 0}.composer input{flex:1;padding:8px;border:1px solid #d0d3d6;border-radius:6px}.composer button{padding:8px 16px;border:0;border-radius:6px;background:#3370ff;color:#fff}
 `;
 
 function page(title: string, body: string, extraHead = ''): string {
@@ -97,7 +98,21 @@ setInterval(function(){fetch('/local/chat/${personId}/stamp').then(function(r){r
 </script>`;
     return c.html(page(`${person.name} · 履职评估`, `<header class="top"><a href="/">← 返回</a><strong>${escapeHtml(person.name)}</strong></header><main>
 ${toastText ? `<div class="toast toast-${tone}" role="status">${escapeHtml(toastText)}</div>` : ''}
-${cards.join('') || '<p class="empty">还没有收到卡片</p>'}</main>${SUBMIT_ONCE}${poll}`));
+${cards.join('') || '<p class="empty">还没有收到卡片</p>'}
+<form class="composer" method="post" action="/local/message"><input type="hidden" name="_actor" value="${escapeHtml(actor)}"><input type="hidden" name="_nonce" value="${crypto.randomUUID()}"><input name="text" placeholder="给机器人发消息，例如：待办" aria-label="消息"><button type="submit">发送</button></form></main>${SUBMIT_ONCE}${poll}`));
+  });
+
+  // Writing to the bot in the simulator, as in Feishu: the answer is the help card.
+  app.post('/local/message', async (c) => {
+    if (!sameOrigin(c.req.header('origin'), c.req.header('host'))) return c.json({ error: 'cross-origin request refused' }, 403);
+    const body = (await c.req.parseBody()) as Record<string, string>;
+    const actor = typeof body._actor === 'string' ? body._actor : '';
+    const nonce = typeof body._nonce === 'string' ? body._nonce : '';
+    const personId = localPersonId(actor);
+    if (personId === null || !nonce) return c.text('bad request', 400);
+    await bot.handleMessage({ platform: 'local', eventKey: `msg:${actor}:${nonce}`, actorExternalId: actor, text: typeof body.text === 'string' ? body.text : null });
+    afterAction();
+    return c.redirect(`/chat/${personId}?${new URLSearchParams({ toast: '已发送，机器人将回复您的待办事项', tone: 'info' })}`, 303);
   });
 
   app.get('/local/chat/:personId{[0-9]+}/stamp', async (c) => {

@@ -1,0 +1,58 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { walk, type CardSpec } from '../../../cards/kit';
+import { actionOf, createHarness } from '../../test/harness';
+
+type H = Awaited<ReturnType<typeof createHarness>>;
+
+const text = (card: CardSpec) => JSON.stringify(card);
+
+describe('direct messages and the help card', () => {
+  let h: H;
+  let ids: { filler: number; head: number; evaluator: number; leader: number; otherFiller: number };
+  beforeEach(async () => {
+    h = await createHarness();
+    const id = async (m: string) => (await h.personByMobile(m)).id;
+    ids = { filler: await id('13800000001'), head: await id('13800000002'), evaluator: await id('13800000013'), leader: await id('13800000014'), otherFiller: await id('13800000003') };
+  });
+  afterEach(async () => h.close());
+
+  async function message(personId: number, nonce: string) {
+    const res = await h.app.request('/local/message', { method: 'POST', body: new URLSearchParams({ _actor: `p${personId}`, _nonce: nonce, text: '待办' }) });
+    expect(res.status).toBe(303);
+    await h.act(ids.leader, { id: 'help.show', value: {} }); // lets the outbox deliver
+    const help = (await h.messages(personId)).filter((m) => m.subject === 'help');
+    return help[help.length - 1]!;
+  }
+
+  it('lists what each person has to do now, and opens it from the card', async () => {
+    const evaluatorHelp = await message(ids.evaluator, 'n1');
+    expect(text(evaluatorHelp.card)).toContain('启动单位自评');
+    expect((await message(ids.filler, 'n2')).card.header.tags?.[0]?.text).toBe('0 项待办');
+
+    const consoleCard = (await h.messages(ids.evaluator)).find((m) => m.subject.includes('console'))!.card;
+    await h.act(ids.evaluator, actionOf(consoleCard, 'campaign.open-self-eval'), { due: '2026-12-31' });
+
+    const fillerHelp = await message(ids.filler, 'n3');
+    expect(text(fillerHelp.card)).toContain('填报自评');
+    expect(text(fillerHelp.card)).toContain('县疾病预防控制中心');
+    const open = actionOf(fillerHelp.card, 'self-eval.open');
+    const opened = await h.act(ids.filler, open, {}, { messageId: fillerHelp.id });
+    expect(opened.card?.header.title).toBe('单位自评 · 县疾病预防控制中心');
+    expect([...walk(opened.card!.elements)].some((e) => e.type === 'form')).toBe(true);
+
+    // Someone else's evaluation does not open for them.
+    const stranger = await h.act(ids.otherFiller, open, {});
+    expect(stranger.toast?.text).toContain('无权限');
+    expect(stranger.card).toBeUndefined();
+
+    const leaderHelp = await message(ids.leader, 'n4');
+    expect(text(leaderHelp.card)).toContain('查看评估进度');
+    expect(text(leaderHelp.card)).not.toContain('填报自评');
+  });
+
+  it('answers each message once, however often it is delivered', async () => {
+    await message(ids.filler, 'same');
+    await message(ids.filler, 'same');
+    expect((await h.messages(ids.filler)).filter((m) => m.subject === 'help')).toHaveLength(1);
+  });
+});
