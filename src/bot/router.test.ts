@@ -29,17 +29,29 @@ describe('bot router', () => {
     bot.on('campaign.progress', async () => {
       runs++;
       await new Promise((r) => setTimeout(r, 200));
-      return { toast: { type: 'success', text: '完成' } };
+      return { toast: { type: 'success', text: '完成' }, card: { header: { title: '最终卡片' }, elements: [] } };
     });
+    const late: string[] = [];
     const started = Date.now();
-    const first = await bot.handle(event('slow-1'));
+    const first = await bot.handle(event('slow-1'), { onLate: async (r) => void late.push(r.card!.header.title) });
     expect(Date.now() - started).toBeLessThan(190);
     expect(first.toast?.text).toContain('已受理');
     await Promise.all(deferred);
     expect(runs).toBe(1);
+    expect(late).toEqual(['最终卡片']);
     // A re-delivery now gets the real answer, without running the handler again.
-    expect(await bot.handle(event('slow-1'))).toEqual({ toast: { type: 'success', text: '完成' } });
+    expect((await bot.handle(event('slow-1'))).toast).toEqual({ type: 'success', text: '完成' });
     expect(runs).toBe(1);
+  });
+
+  it('does not call onLate when the answer came in time', async () => {
+    const deferred: Promise<unknown>[] = [];
+    const bot = createBot(buildDeps(h.db, { clock: h.now, log: silentLogger, defer: (w) => void deferred.push(w()) }));
+    bot.on('campaign.progress', async () => ({ toast: { type: 'info', text: '快' }, card: { header: { title: '卡' }, elements: [] } }));
+    let lateCalls = 0;
+    expect((await bot.handle(event('fast'), { onLate: async () => void lateCalls++ })).toast?.text).toBe('快');
+    await Promise.all(deferred);
+    expect(lateCalls).toBe(0);
   });
 
   it('turns a failing handler into a toast and frees the event for a retry', async () => {

@@ -37,7 +37,11 @@ export type MessageHandler = (ctx: { deps: Deps; actor: Actor; message: InboundM
 export interface Bot {
   on<A extends ActionId>(id: A, handler: ActionHandler<A>): void;
   onMessage(handler: MessageHandler): void;
-  handle(event: InboundEvent): Promise<Reply>;
+  /**
+   * `onLate` receives the real answer when it came after the platform's budget, so the adapter
+   * can still update the card (Feishu: delayed update with the callback token).
+   */
+  handle(event: InboundEvent, opts?: { onLate?: (reply: Reply) => Promise<void> }): Promise<Reply>;
   /** Returns false when the message was a duplicate or came from someone unknown. */
   handleMessage(message: InboundMessage): Promise<boolean>;
 }
@@ -83,20 +87,23 @@ export function createBot(deps: Deps): Bot {
         throw error;
       }
     },
-    async handle(event) {
+    async handle(event, opts = {}) {
       const now = deps.clock();
       const key = `${event.platform}:${event.eventKey}`;
       const claim = await exclusive(deps.db, () => claimEvent(deps.db, key, event.platform, now));
       if (!claim.first) return (claim.reply as Reply | null) ?? toast('info', REFUSAL_TEXT.duplicate);
 
+      let finished = false;
       const work = run(event, now).then(
         async (reply) => {
           await exclusive(deps.db, () => storeReply(deps.db, key, reply));
+          finished = true;
           return reply;
         },
         async (error: unknown) => {
           deps.log.error('action failed', { action: event.actionId, error: error instanceof Error ? error.stack ?? error.message : String(error) });
           await exclusive(deps.db, () => releaseEvent(deps.db, key)).catch(() => {});
+          finished = true;
           return toast('error', REFUSAL_TEXT.internal);
         },
       );
@@ -107,7 +114,11 @@ export function createBot(deps: Deps): Bot {
       });
       const reply = await Promise.race([work, late]);
       clearTimeout(timer);
-      deps.defer(() => work);
+      const answeredLate = !finished;
+      deps.defer(async () => {
+        const final = await work;
+        if (answeredLate && opts.onLate && final.card) await opts.onLate(final);
+      });
       return reply;
     },
   };
