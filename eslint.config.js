@@ -36,6 +36,11 @@ export default tseslint.config(
     },
   },
   {
+    // The webhook side of Feishu runs on Workers too: Web Crypto, no Node.
+    files: ['src/platforms/feishu/verify.ts', 'src/platforms/feishu/parse.ts', 'src/platforms/feishu/routes.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [nodeBuiltins, drizzle] }] },
+  },
+  {
     files: ['src/platforms/local/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [nodeBuiltins, drizzle, sdks] }] },

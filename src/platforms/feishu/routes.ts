@@ -1,0 +1,76 @@
+/**
+ * POST /feishu/webhook: event subscription and card callbacks on one URL. The raw body is
+ * verified (signature or token) before anything else; events are de-duplicated by event_id
+ * in the database by the bot; a card action is answered at once with a toast and the card
+ * re-rendered as JSON 2.0; a direct message is answered through the outbox.
+ */
+import { Hono } from 'hono';
+import type { CardSpec } from '../../../cards/kit';
+import type { FeishuConfig } from '../../config/env';
+import type { Bot } from '../../bot/router';
+import type { Reply } from '../../bot/inbound';
+import type { Deps } from '../../deps';
+import { parseFeishuBody } from './parse';
+import { verifyFeishuRequest } from './verify';
+
+export interface FeishuRouteOptions {
+  readonly render: (spec: CardSpec) => unknown;
+  /** Pushes a card that was ready only after the answer (delayed update with the callback token). */
+  readonly delayedUpdate?: (token: string, card: unknown) => Promise<void>;
+  readonly afterAction?: () => void;
+}
+
+/** The callback answer: `{toast, card: {type:'raw', data}}`, or `{}` (documented shapes). */
+export function feishuCallbackAnswer(reply: Reply, render: (spec: CardSpec) => unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (reply.toast) out.toast = { type: reply.toast.type, content: reply.toast.text, i18n: { zh_cn: reply.toast.text } };
+  if (reply.card) out.card = { type: 'raw', data: render(reply.card) };
+  return out;
+}
+
+export function createFeishuRoutes(deps: Deps, bot: Bot, cfg: FeishuConfig, opts: FeishuRouteOptions): Hono {
+  const app = new Hono();
+  app.post('/feishu/webhook', async (c) => {
+    const rawBody = await c.req.text();
+    const verified = await verifyFeishuRequest({
+      rawBody,
+      headers: {
+        timestamp: c.req.header('x-lark-request-timestamp'),
+        nonce: c.req.header('x-lark-request-nonce'),
+        signature: c.req.header('x-lark-signature'),
+      },
+      encryptKey: cfg.encryptKey,
+      verificationToken: cfg.verificationToken,
+      nowMs: deps.clock(),
+    });
+    if (!verified.ok) {
+      deps.log.info('feishu request refused', { reason: verified.reason });
+      return c.json({ error: verified.reason }, verified.status);
+    }
+    const parsed = parseFeishuBody(verified.body);
+    if (!parsed.ok) return c.json({ error: parsed.error }, 400);
+    const inbound = parsed.value;
+    switch (inbound.kind) {
+      case 'challenge':
+        return c.json({ challenge: inbound.challenge });
+      case 'card_action': {
+        const token = inbound.callbackToken;
+        const reply = await bot.handle(inbound.event, {
+          onLate: token && opts.delayedUpdate ? (late) => opts.delayedUpdate!(token, opts.render(late.card!)) : undefined,
+        });
+        opts.afterAction?.();
+        return c.json(feishuCallbackAnswer(reply, opts.render));
+      }
+      case 'message':
+        // Acknowledge at once; the help card goes out through the outbox.
+        deps.defer(async () => {
+          await bot.handleMessage({ platform: 'feishu', eventKey: inbound.eventId, actorExternalId: inbound.senderOpenId, text: inbound.text });
+          opts.afterAction?.();
+        });
+        return c.json({});
+      case 'ignored':
+        return c.json({});
+    }
+  });
+  return app;
+}
