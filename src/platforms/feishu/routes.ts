@@ -28,6 +28,37 @@ export function feishuCallbackAnswer(reply: Reply, render: (spec: CardSpec) => u
   return out;
 }
 
+/**
+ * Handles a verified Feishu payload, whichever way it came (webhook or long connection), and
+ * returns the JSON answer. Unparseable payloads return null.
+ */
+export async function handleFeishuPayload(deps: Deps, bot: Bot, body: unknown, opts: FeishuRouteOptions): Promise<Record<string, unknown> | null> {
+  const parsed = parseFeishuBody(body);
+  if (!parsed.ok) return null;
+  const inbound = parsed.value;
+  switch (inbound.kind) {
+    case 'challenge':
+      return { challenge: inbound.challenge };
+    case 'card_action': {
+      const token = inbound.callbackToken;
+      const reply = await bot.handle(inbound.event, {
+        onLate: token && opts.delayedUpdate ? (late) => opts.delayedUpdate!(token, opts.render(late.card!)) : undefined,
+      });
+      opts.afterAction?.();
+      return feishuCallbackAnswer(reply, opts.render);
+    }
+    case 'message':
+      // Acknowledge at once; the help card goes out through the outbox.
+      deps.defer(async () => {
+        await bot.handleMessage({ platform: 'feishu', eventKey: inbound.eventId, actorExternalId: inbound.senderOpenId, text: inbound.text });
+        opts.afterAction?.();
+      });
+      return {};
+    case 'ignored':
+      return {};
+  }
+}
+
 export function createFeishuRoutes(deps: Deps, bot: Bot, cfg: FeishuConfig, opts: FeishuRouteOptions): Hono {
   const app = new Hono();
   app.post('/feishu/webhook', async (c) => {
@@ -47,30 +78,8 @@ export function createFeishuRoutes(deps: Deps, bot: Bot, cfg: FeishuConfig, opts
       deps.log.info('feishu request refused', { reason: verified.reason });
       return c.json({ error: verified.reason }, verified.status);
     }
-    const parsed = parseFeishuBody(verified.body);
-    if (!parsed.ok) return c.json({ error: parsed.error }, 400);
-    const inbound = parsed.value;
-    switch (inbound.kind) {
-      case 'challenge':
-        return c.json({ challenge: inbound.challenge });
-      case 'card_action': {
-        const token = inbound.callbackToken;
-        const reply = await bot.handle(inbound.event, {
-          onLate: token && opts.delayedUpdate ? (late) => opts.delayedUpdate!(token, opts.render(late.card!)) : undefined,
-        });
-        opts.afterAction?.();
-        return c.json(feishuCallbackAnswer(reply, opts.render));
-      }
-      case 'message':
-        // Acknowledge at once; the help card goes out through the outbox.
-        deps.defer(async () => {
-          await bot.handleMessage({ platform: 'feishu', eventKey: inbound.eventId, actorExternalId: inbound.senderOpenId, text: inbound.text });
-          opts.afterAction?.();
-        });
-        return c.json({});
-      case 'ignored':
-        return c.json({});
-    }
+    const answer = await handleFeishuPayload(deps, bot, verified.body, opts);
+    return answer ? c.json(answer) : c.json({ error: 'unrecognised payload' }, 400);
   });
   return app;
 }
