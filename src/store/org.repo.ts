@@ -89,3 +89,12 @@ export async function countUnits(db: Executor): Promise<number> {
   const rows = await db.select({ id: units.id }).from(units).limit(1);
   return rows.length;
 }
+
+export async function identityOf(db: Executor, personId: number, platform: Platform): Promise<string | null> {
+  const rows = await db
+    .select({ externalId: identities.externalId })
+    .from(identities)
+    .where(and(eq(identities.platform, platform), eq(identities.personId, personId)))
+    .limit(1);
+  return rows[0]?.externalId ?? null;
+}
