@@ -2,10 +2,13 @@
  * The sender loop's one pass: due outbox rows are delivered through the person's platform and
  * marked sent. Delivery is idempotent per row (the local platform keys messages by outbox id,
  * Feishu by the send uuid), so a crash between delivery and marking never duplicates.
+ * A Sender may throw RetryLater (put off, not an attempt) or PermanentFailure (failed now);
+ * any other error is a failed attempt, retried with backoff up to MAX_ATTEMPTS.
  */
 import type { CardSpec } from '../../cards/kit';
 import type { Deps } from '../deps';
 import { dueOutbox, markAttemptFailed, markSent, type OutboxRow } from '../store/outbox.repo';
+import { deferDelivery, markPermanentlyFailed } from '../store/outbox-status.repo';
 import { exclusive } from '../store/serialize';
 
 export interface Delivery {
@@ -20,12 +23,34 @@ export interface Sender {
 
 export const MAX_ATTEMPTS = 8;
 
+/**
+ * Thrown by a Sender when the platform asks to slow down: the row is tried again after
+ * `delayMs` and the attempt does not count towards MAX_ATTEMPTS.
+ */
+export class RetryLater extends Error {
+  override readonly name = 'RetryLater';
+  constructor(readonly delayMs: number, reason = 'platform asked to retry later') {
+    super(reason);
+  }
+}
+
+/** Thrown by a Sender when retrying cannot help: the row is marked failed at once with `reason`. */
+export class PermanentFailure extends Error {
+  override readonly name = 'PermanentFailure';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
 export async function drainOutbox(deps: Deps, sender: Sender, opts: { batch?: number } = {}): Promise<{ sent: number; failed: number }> {
   let sent = 0;
   let failed = 0;
+  const deferred = new Set<number>();
   for (;;) {
     const now = deps.clock();
-    const rows = await dueOutbox(deps.db, now, opts.batch ?? 50);
+    // Rows put off in this pass are not tried again in it, even if their delay has passed.
+    const batch = opts.batch ?? 50;
+    const rows = (await dueOutbox(deps.db, now, batch + deferred.size)).filter((r) => !deferred.has(r.id)).slice(0, batch);
     if (rows.length === 0) break;
     for (const row of rows) {
       const card = (row.payload as { card: CardSpec }).card;
@@ -34,7 +59,19 @@ export async function drainOutbox(deps: Deps, sender: Sender, opts: { batch?: nu
         await exclusive(deps.db, () => markSent(deps.db, row.id, deps.clock()));
         sent++;
       } catch (e) {
+        if (e instanceof RetryLater) {
+          deferred.add(row.id);
+          const until = deps.clock() + (Number.isFinite(e.delayMs) ? Math.max(1, Math.ceil(e.delayMs)) : 1000);
+          deps.log.info('delivery deferred', { outboxId: row.id, until, reason: e.message });
+          await exclusive(deps.db, () => deferDelivery(deps.db, row.id, until, `retry later: ${e.message}`));
+          continue;
+        }
         failed++;
+        if (e instanceof PermanentFailure) {
+          deps.log.error('delivery refused', { outboxId: row.id, reason: e.reason });
+          await exclusive(deps.db, () => markPermanentlyFailed(deps.db, row, e.reason, deps.clock()));
+          continue;
+        }
         deps.log.error('delivery failed', { outboxId: row.id, error: String(e) });
         await exclusive(deps.db, () => markAttemptFailed(deps.db, row, String(e), deps.clock(), MAX_ATTEMPTS));
       }

@@ -1,0 +1,116 @@
+/**
+ * The Feishu outbound side: an outbox row becomes one or more Feishu cards sent to the
+ * person's open_id (a send) or PATCHed over their latest card on the subject (an update).
+ *
+ * Exactly once on the receiving side: each card part is sent with a uuid derived from the
+ * outbox row (`lvzhi-<outboxId>-<createdAt base36>-<part>`, ≤ 50 chars), so a retry after a
+ * lost answer or a crash before the row was marked sent gets the same message back from
+ * Feishu (uuid de-dupes for 1 h) instead of a second card; and a row whose message is
+ * already recorded is not sent again at all. createdAt is in the uuid so that outbox ids
+ * reused after a database reset do not collide with an hour-old uuid.
+ *
+ * Every call waits for the rate limiter first (keyed by the receiver). Feishu's answers map
+ * onto the outbox: rate_limited → RetryLater (not an attempt), permanent → PermanentFailure
+ * (row failed at once), transient → a normal failed attempt with backoff.
+ */
+import type { CardSpec } from '../../../cards/kit';
+import type { Deps } from '../../deps';
+import { PermanentFailure, RetryLater, type Delivery, type Sender } from '../../outbox/sender';
+import type { RateLimiter, RateLimits } from '../../outbox/rate-limit';
+import { latestMessage, recordDelivered, replaceMessageCard, type OutboxRow } from '../../store/outbox.repo';
+import { messageOfOutbox, platformIdOf, setMessageDelivery } from '../../store/outbox-status.repo';
+import { exclusive } from '../../store/serialize';
+import { FeishuError, type FeishuClient } from './client';
+
+/** The documented limits for sending (per app: 50/s and 1000/min; per user 5/s), with a jitter margin. */
+export const FEISHU_SEND_LIMITS: RateLimits = { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, marginMs: 50 };
+
+export const NOT_BOUND = '未绑定飞书账号';
+
+export interface FeishuSenderOptions {
+  /** Renders a neutral card to one or more Feishu cards (JSON 2.0). */
+  render: (spec: CardSpec) => unknown[];
+  limiter: RateLimiter;
+  /** The limiter's clock (real time: the domain clock may be frozen in tests). */
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The send uuid of part `part` of an outbox row: stable across retries and restarts. */
+export function sendUuid(row: Pick<OutboxRow, 'id' | 'createdAt'>, part: number): string {
+  return `lvzhi-${row.id}-${row.createdAt.toString(36)}-${part}`;
+}
+
+const PLATFORM = 'feishu';
+/** Message ids of a multi-part card are stored comma-joined in messages.external_id. */
+const joinIds = (ids: readonly string[]) => ids.join(',');
+const splitIds = (s: string | null) => (s ? s.split(',').filter(Boolean) : []);
+
+export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<FeishuClient, 'sendCard' | 'patchCard'>, opts: FeishuSenderOptions): Sender {
+  const now = opts.now ?? (() => Date.now());
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  const paced = async <T>(key: string, run: () => Promise<T>): Promise<T> => {
+    const wait = opts.limiter.reserve(key, now());
+    if (wait > 0) await sleep(wait);
+    try {
+      return await run();
+    } catch (e) {
+      if (!(e instanceof FeishuError)) throw e;
+      if (e.kind === 'rate_limited') throw new RetryLater((e.resetSeconds ?? 1) * 1000, e.message);
+      if (e.kind === 'permanent') throw new PermanentFailure(`飞书拒绝: ${e.message}`);
+      throw e;
+    }
+  };
+
+  const render = (card: CardSpec): unknown[] => {
+    let parts: unknown[];
+    try {
+      parts = opts.render(card);
+    } catch (e) {
+      throw new PermanentFailure(`卡片无法转换为飞书卡片: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (parts.length === 0) throw new PermanentFailure('卡片转换结果为空');
+    return parts;
+  };
+
+  const send = async (row: OutboxRow, card: CardSpec, openId: string, at: number) => {
+    // Recorded already (a crash after recording, before the row was marked sent): nothing to do.
+    if (await messageOfOutbox(deps.db, row.id)) return;
+    const ids: string[] = [];
+    const parts = render(card);
+    for (const [i, part] of parts.entries()) {
+      const { messageId } = await paced(openId, () => client.sendCard(openId, part, sendUuid(row, i)));
+      ids.push(messageId);
+    }
+    await exclusive(deps.db, () => recordDelivered(deps.db, { platform: PLATFORM, personId: row.personId, subject: row.subject, outboxId: row.id, card, externalId: joinIds(ids) }, at));
+  };
+
+  const update = async (row: OutboxRow, card: CardSpec, openId: string | null, at: number) => {
+    // An update refreshes the person's latest card on the subject; none yet means nothing to refresh.
+    const existing = await latestMessage(deps.db, PLATFORM, row.personId, row.subject);
+    const oldIds = splitIds(existing?.externalId ?? null);
+    if (!existing || oldIds.length === 0) return;
+    const key = openId ?? `person:${row.personId}`;
+    const parts = render(card);
+    for (let i = 0; i < Math.min(parts.length, oldIds.length); i++) await paced(key, () => client.patchCard(oldIds[i]!, parts[i]));
+    if (parts.length > oldIds.length && openId) {
+      // The new card needs more parts than were sent: the extra ones go out as new messages.
+      const added: string[] = [];
+      for (let i = oldIds.length; i < parts.length; i++) added.push((await paced(openId, () => client.sendCard(openId, parts[i], sendUuid(row, i)))).messageId);
+      await exclusive(deps.db, () => setMessageDelivery(deps.db, existing.id, joinIds([...oldIds, ...added]), card, at));
+      return;
+    }
+    if (parts.length < oldIds.length) deps.log.info('feishu update has fewer parts than the sent card; the surplus parts are left as they were', { outboxId: row.id, sent: oldIds.length, now: parts.length });
+    await exclusive(deps.db, () => replaceMessageCard(deps.db, existing.id, card, at));
+  };
+
+  return {
+    async deliver({ row, card }: Delivery, at: number): Promise<void> {
+      const openId = await platformIdOf(deps.db, PLATFORM, row.personId);
+      if (row.kind === 'update') return update(row, card, openId, at);
+      if (!openId) throw new PermanentFailure(NOT_BOUND);
+      return send(row, card, openId, at);
+    },
+  };
+}
