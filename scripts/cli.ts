@@ -7,7 +7,9 @@
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseEnv } from '../src/config/env';
+import { feishuConfig, parseEnv } from '../src/config/env';
+import { createFeishuClient } from '../src/platforms/feishu/client';
+import { mapPeopleToFeishu } from '../src/platforms/feishu/people';
 import { openDatabase } from '../src/runtime/open-db';
 import { importUnitsAndPeople } from '../src/store/import.repo';
 import { readUnitsFile, type ImportError } from './import/units-file';
@@ -38,6 +40,12 @@ const COMMANDS: Record<string, Command> = {
     description: '导入单位与人员（表头：单位编码、单位名称、组别、主管部门、姓名、手机号、邮箱、角色）；--dry-run 只校验不写入',
     flags: ['--dry-run'],
     run: importUnits,
+  },
+  'feishu map-people': {
+    usage: 'feishu map-people',
+    description: '按手机号（其次邮箱）把人员匹配到飞书账号，并列出未能匹配的人员及原因（需配置 FEISHU_APP_ID 等）',
+    flags: [],
+    run: feishuMapPeople,
   },
 };
 
@@ -98,6 +106,40 @@ async function importUnits({ args, flags, env, io }: Context): Promise<number> {
   } catch (e) {
     io.err(`导入失败：${e instanceof Error ? e.message : String(e)}`);
     io.err('未导入任何数据。');
+    return 1;
+  } finally {
+    close();
+  }
+}
+
+async function feishuMapPeople({ args, env, io }: Context): Promise<number> {
+  if (args.length > 0) {
+    io.err(usage());
+    return 2;
+  }
+  const parsed = parseEnv(env);
+  if (!parsed.ok) {
+    io.err('环境变量有误：');
+    for (const e of parsed.errors) io.err(`  ${e}`);
+    return 1;
+  }
+  const feishu = feishuConfig(parsed.config);
+  if (!feishu) {
+    io.err('未配置飞书：请设置 FEISHU_APP_ID 和 FEISHU_APP_SECRET（见 docs/feishu.md）。');
+    return 1;
+  }
+  const { db, close } = await openDatabase(parsed.config);
+  try {
+    const client = createFeishuClient({ appId: feishu.appId, appSecret: feishu.appSecret, domain: feishu.domain });
+    const report = await mapPeopleToFeishu({ db, clock: () => Date.now() }, client);
+    io.out(`已匹配 ${report.mapped.length} 人：${report.mapped.map((m) => `${m.name}（${m.by === 'mobile' ? '手机号' : '邮箱'}）`).join('、') || '无'}`);
+    if (report.unmapped.length > 0) {
+      io.out(`未能匹配 ${report.unmapped.length} 人（他们的卡片仍在本地模拟器中）：`);
+      for (const u of report.unmapped) io.out(`  ${u.name}：${u.reason}`);
+    }
+    return 0;
+  } catch (e) {
+    io.err(`匹配失败：${e instanceof Error ? e.message : String(e)}`);
     return 1;
   } finally {
     close();

@@ -98,3 +98,22 @@ export async function identityOf(db: Executor, personId: number, platform: Platf
     .limit(1);
   return rows[0]?.externalId ?? null;
 }
+
+/** People with no identity on a platform yet, with what they can be matched by. */
+export async function peopleWithoutIdentity(db: Executor, platform: Platform): Promise<Array<{ id: number; name: string; mobile: string | null; email: string | null }>> {
+  const all = await db.select({ id: people.id, name: people.name, mobile: people.mobile, email: people.email }).from(people).orderBy(asc(people.id));
+  const linked = new Set((await db.select({ personId: identities.personId }).from(identities).where(eq(identities.platform, platform))).map((r) => r.personId));
+  return all.filter((p) => !linked.has(p.id));
+}
+
+/** Links people to platform accounts; an account already linked to someone else is reported, not moved. */
+export async function linkIdentities(db: Executor, platform: Platform, links: ReadonlyArray<{ personId: number; externalId: string }>): Promise<{ linked: number; taken: Array<{ personId: number; externalId: string }> }> {
+  let linked = 0;
+  const taken: Array<{ personId: number; externalId: string }> = [];
+  for (const l of links) {
+    const rows = await db.insert(identities).values({ personId: l.personId, platform, externalId: l.externalId }).onConflictDoNothing().returning({ id: identities.id });
+    if (rows.length > 0) linked++;
+    else taken.push(l);
+  }
+  return { linked, taken };
+}
