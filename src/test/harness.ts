@@ -61,6 +61,11 @@ export async function createHarness() {
       await pump.kick();
       return reply;
     },
+    /** Lets deferred work finish and the outbox deliver (the sender loop's work). */
+    async flush() {
+      await Promise.all(deferred.splice(0));
+      await pump.kick();
+    },
     async close() {
       await Promise.all(deferred.splice(0));
       close();
