@@ -96,7 +96,9 @@ export function createBot(deps: Deps): Bot {
       let finished = false;
       const work = run(event, now).then(
         async (reply) => {
-          await exclusive(deps.db, () => storeReply(deps.db, key, reply));
+          // Duplicates get the toast again; the card was already answered the first time
+          // (storing every card would make each click write kilobytes more).
+          await exclusive(deps.db, () => storeReply(deps.db, key, reply.toast ? { toast: reply.toast } : {}));
           finished = true;
           return reply;
         },

@@ -4,7 +4,13 @@
  */
 import { serve } from '@hono/node-server';
 import cron from 'node-cron';
-import { parseEnv, type Config } from '../config/env';
+import { feishuConfig, parseEnv, type Config } from '../config/env';
+import { renderFeishuCard, renderFeishuCards } from '../../cards/render/feishu';
+import { createRateLimiter } from '../outbox/rate-limit';
+import { createFeishuClient } from '../platforms/feishu/client';
+import { createFeishuSender } from '../platforms/feishu/sender';
+import { createFeishuLongConnection } from '../platforms/feishu/ws';
+import { createRoutingSender } from '../platforms/routing-sender';
 import { buildDeps, consoleLogger } from '../deps';
 import { createBot } from '../bot/router';
 import { registerFlows } from '../flows';
@@ -30,8 +36,20 @@ export async function startNode(config: Config) {
   }
   const bot = createBot(deps);
   registerFlows(bot);
-  const pump = createOutboxPump(deps, createLocalSender(deps));
-  const app = createApp(deps, bot, { onAction: () => deps.defer(() => pump.kick()) });
+  const feishu = feishuConfig(config);
+  const client = feishu ? createFeishuClient({ appId: feishu.appId, appSecret: feishu.appSecret, domain: feishu.domain }) : null;
+  const feishuSender = feishu && client
+    ? createFeishuSender(deps, client, {
+        render: renderFeishuCards,
+        limiter: createRateLimiter({ perSecond: feishu.rate.perSecond, perMinute: feishu.rate.perMinute, perKeyPerSecond: feishu.rate.perUserPerSecond, marginMs: 50 }),
+      })
+    : undefined;
+  const pump = createOutboxPump(deps, createRoutingSender(deps, { local: createLocalSender(deps), feishu: feishuSender }));
+  const onAction = () => deps.defer(() => pump.kick());
+  const feishuRouting = feishu && client ? { render: renderFeishuCard, delayedUpdate: (token: string, card: unknown) => client.delayedUpdate(token, card) } : null;
+  const app = createApp(deps, bot, { onAction, feishu: feishu && feishuRouting ? { config: feishu, ...feishuRouting } : undefined });
+  const longConnection = feishu?.mode === 'ws' && feishuRouting ? createFeishuLongConnection(deps, bot, feishu, { ...feishuRouting, afterAction: onAction }) : null;
+  if (longConnection) await longConnection.start();
   // Sends what was enqueued outside a request (seeding, retries after a failure) every second.
   const sweep = cron.schedule('* * * * * *', () => void pump.kick(), { noOverlap: true });
   await pump.kick();
@@ -40,9 +58,14 @@ export async function startNode(config: Config) {
     server.once('listening', () => resolve());
     server.once('error', reject);
   });
-  deps.log.info('lvzhi is running', { url: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/`, database: config.DATABASE_URL });
+  deps.log.info('lvzhi is running', {
+    url: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/`,
+    database: config.DATABASE_URL,
+    platforms: feishu ? ['local', `feishu (${feishu.mode})`] : ['local'],
+  });
   return {
     async stop() {
+      longConnection?.close();
       await sweep.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...pending]);

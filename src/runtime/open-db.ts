@@ -16,6 +16,9 @@ export async function openDatabase(config: Pick<Config, 'DATABASE_URL' | 'DATABA
   // The busy timeout applies to every pooled connection: concurrent write transactions (two
   // clicks, the CLI beside the server) wait for each other instead of failing with SQLITE_BUSY.
   const client = createClient({ url, timeout: 5000, ...(config.DATABASE_AUTH_TOKEN ? { authToken: config.DATABASE_AUTH_TOKEN } : {}) });
+  // WAL lets readers work beside the writer and makes each commit one append, not a
+  // rewrite: the server writes on every click and every delivered card.
+  if (url.startsWith('file:')) await client.execute('PRAGMA journal_mode = WAL');
   const db = createDb(client);
   if (opts.migrate !== false) await applyMigrations(db);
   return { db, client, close: () => client.close() };

@@ -21,6 +21,21 @@ export async function rolesOf(db: Executor, personId: number): Promise<RoleGrant
   return db.select({ role: roles.role, unitId: roles.unitId, campaignId: roles.campaignId }).from(roles).where(eq(roles.personId, personId));
 }
 
+/** The fillers and heads of a unit and the evaluators of its campaign, in one query. */
+export async function peopleAroundUnit(db: Executor, scope: { campaignId: number; unitId: number }) {
+  const rows = await db
+    .selectDistinct({ id: people.id, name: people.name, role: roles.role, unitId: roles.unitId })
+    .from(roles)
+    .innerJoin(people, eq(people.id, roles.personId))
+    .where(and(inArray(roles.role, ['filler', 'unit_head', 'evaluator']), or(isNull(roles.campaignId), eq(roles.campaignId, scope.campaignId))))
+    .orderBy(asc(people.id));
+  const pick = (role: RoleName, ofUnit: boolean) => {
+    const seen = new Set<number>();
+    return rows.filter((r) => r.role === role && (!ofUnit || r.unitId === scope.unitId) && !seen.has(r.id) && seen.add(r.id)).map((r) => ({ id: r.id, name: r.name }));
+  };
+  return { fillers: pick('filler', true), heads: pick('unit_head', true), evaluators: pick('evaluator', false) };
+}
+
 /** People holding a role for a unit (or, with no unit, for the campaign), in this campaign or all. */
 export async function peopleWithRole(
   db: Executor,

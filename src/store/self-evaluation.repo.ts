@@ -118,7 +118,8 @@ export async function decisionsOf(db: Executor, evaluationId: number) {
 /**
  * Applies a decided transition in the caller's transaction. The evaluation row is updated
  * only if it is still at the revision the decision was made on; otherwise nothing is written
- * and false is returned (a concurrent click won).
+ * and null is returned (a concurrent click won). On success it returns the evaluation as it
+ * now is, built from what was written rather than read back.
  */
 export async function applyTransition(
   db: Executor,
@@ -130,7 +131,7 @@ export async function applyTransition(
     content?: { report: string; items: readonly ItemInput[] };
     review?: { stage: 'head' | 'evaluator'; decision: 'sign' | 'accept' | 'return'; comment: string; itemComments: Record<string, string> };
   },
-): Promise<boolean> {
+): Promise<LoadedEvaluation | null> {
   const { loaded, decision, actorId, now } = args;
   const ev = loaded.state;
   const updated = await db
@@ -138,7 +139,7 @@ export async function applyTransition(
     .set({ status: decision.status, currentVersion: decision.currentVersion, revision: ev.revision + 1, updatedAt: now })
     .where(and(eq(selfEvaluations.id, ev.id), eq(selfEvaluations.revision, ev.revision)))
     .returning({ id: selfEvaluations.id });
-  if (updated.length === 0) return false;
+  if (updated.length === 0) return null;
 
   const versionId = loaded.current.id;
   const versionPatch: Partial<typeof selfEvaluationVersions.$inferInsert> = { status: decision.versionStatus, updatedAt: now };
@@ -153,16 +154,31 @@ export async function applyTransition(
   if (args.review) {
     await db.insert(reviewDecisions).values({ versionId, reviewerId: actorId, stage: args.review.stage, decision: args.review.decision, comment: args.review.comment, itemComments: args.review.itemComments, decidedAt: now });
   }
-  if (decision.opensNextVersion) {
-    // The next version starts as a copy, so the filler edits only what was questioned.
-    const [next] = await db
-      .insert(selfEvaluationVersions)
-      .values({ evaluationId: ev.id, version: decision.currentVersion, status: 'draft', report: args.content?.report ?? loaded.current.report, createdAt: now, updatedAt: now })
-      .returning({ id: selfEvaluationVersions.id });
-    if (!next) throw new Error('next version not created');
-    await writeItems(db, next.id, loaded.current.items);
-  }
-  return true;
+  const state = { ...ev, status: decision.status, currentVersion: decision.currentVersion, revision: ev.revision + 1 };
+  const acted: VersionView = {
+    ...loaded.current,
+    status: decision.versionStatus,
+    report: args.content?.report ?? loaded.current.report,
+    items: args.content ? [...args.content.items] : loaded.current.items,
+    submittedAt: decision.versionStatus === 'submitted' ? now : loaded.current.submittedAt,
+    signedAt: decision.versionStatus === 'signed' ? now : loaded.current.signedAt,
+  };
+  if (!decision.opensNextVersion) return { ...loaded, state, current: acted };
+
+  // The next version starts as a copy, so the filler edits only what was questioned.
+  const [next] = await db
+    .insert(selfEvaluationVersions)
+    .values({ evaluationId: ev.id, version: decision.currentVersion, status: 'draft', report: acted.report, createdAt: now, updatedAt: now })
+    .returning({ id: selfEvaluationVersions.id });
+  if (!next) throw new Error('next version not created');
+  await writeItems(db, next.id, acted.items);
+  const returned = args.review;
+  return {
+    ...loaded,
+    state,
+    current: { id: next.id, version: decision.currentVersion, status: 'draft', report: acted.report, submittedAt: null, signedAt: null, items: acted.items },
+    lastReturn: returned ? { ...returned, decision: 'return', decidedAt: now, reviewerId: actorId, version: acted.version } : loaded.lastReturn,
+  };
 }
 
 async function writeItems(db: Executor, versionId: number, items: readonly ItemInput[]): Promise<void> {

@@ -11,7 +11,7 @@ import { toast, type Reply } from '../../bot/inbound';
 import type { ActionContext } from '../../bot/router';
 import { appendAudit } from '../../store/audit.repo';
 import type { Executor } from '../../store/db';
-import { peopleWithRole } from '../../store/org.repo';
+import { peopleAroundUnit } from '../../store/org.repo';
 import { enqueue, type OutboundMessage } from '../../store/outbox.repo';
 import { writeTransaction } from '../../store/serialize';
 import { applyTransition, loadEvaluation, type LoadedEvaluation } from '../../store/self-evaluation.repo';
@@ -80,16 +80,14 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
     if (errors.length > 0) return toast('error', `有 ${errors.length} 处需要修改，未保存`, cardFor(kind, loaded, { errors, values }));
 
     const applied = await writeTransaction(deps.db, async (tx) => {
-      const ok = await applyTransition(tx, { loaded, decision: decided.decision, actorId: actor.personId, now, content, review });
-      if (!ok) return null;
-      const after = await loadEvaluation(tx, loaded.state.id);
-      if (!after) throw new Error('evaluation vanished inside its transaction');
+      const after = await applyTransition(tx, { loaded, decision: decided.decision, actorId: actor.personId, now, content, review });
+      if (!after) return null;
       await appendAudit(tx, {
         at: now, actorId: actor.personId, action: decided.decision.auditAction, subjectType: 'self_evaluation', subjectId: loaded.state.id,
         before: { status: loaded.state.status, version: loaded.state.currentVersion, revision: loaded.state.revision },
         after: { status: after.state.status, version: after.state.currentVersion, revision: after.state.revision, ...(review ? { review } : {}), ...(content ? { totalItems: content.items.length } : {}) },
       });
-      await enqueue(tx, await fanOut(tx, after, decided.decision, loaded.current.version, now), now);
+      await enqueue(tx, await fanOut(tx, after, decided.decision, loaded.current.version, loaded.state.status, actor.personId, now), now);
       return after;
     });
     if (!applied) {
@@ -101,13 +99,11 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
 }
 
 /** Who hears about a transition, and which of their cards are refreshed. */
-async function fanOut(tx: Executor, after: LoadedEvaluation, decision: Decision, actedVersion: number, now: number): Promise<OutboundMessage[]> {
+async function fanOut(tx: Executor, after: LoadedEvaluation, decision: Decision, actedVersion: number, statusBefore: string, actorId: number, now: number): Promise<OutboundMessage[]> {
   const { id, campaignId, unitId, revision } = after.state;
   const view = toView(after);
   const scope = { campaignId, unitId };
-  const fillers = await peopleWithRole(tx, 'filler', scope);
-  const heads = await peopleWithRole(tx, 'unit_head', scope);
-  const evaluators = await peopleWithRole(tx, 'evaluator', { campaignId });
+  const { fillers, heads, evaluators } = await peopleAroundUnit(tx, scope);
   const out: OutboundMessage[] = [];
   const send = (personId: number, subject: string, card: CardSpec, what: string) =>
     out.push({ dedupeKey: `self-eval:${id}:v${view.version}:${what}:${personId}`, kind: 'send', personId, subject, card });
@@ -121,13 +117,27 @@ async function fanOut(tx: Executor, after: LoadedEvaluation, decision: Decision,
     if (e.type === 'card_to_fillers' && e.card === 'fill') fillers.forEach((p) => send(p.id, subjects.fill(id, view.version), buildSelfEvaluationCard(view), 'fill'));
     if (e.type === 'card_to_fillers' && (e.card === 'signed' || e.card === 'accepted')) fillers.forEach((p) => send(p.id, subjects.notice(id, view.version), buildSelfEvaluationNoticeCard(view, e.card as 'signed' | 'accepted'), e.card));
   }
-  // Everyone's earlier card for the acted-on version shows the new state (no stale buttons left).
-  if (!decision.opensNextVersion) fillers.forEach((p) => update(p.id, subjects.fill(id, actedVersion), buildSelfEvaluationCard(view)));
-  heads.forEach((p) => update(p.id, subjects.sign(id, actedVersion), buildSignCard(view)));
-  evaluators.forEach((p) => update(p.id, subjects.review(id, actedVersion), buildReviewCard(view)));
-  out.push(...(await consoleMessages(tx, campaignId, 'update', `e${id}r${revision}`, now)));
+  // Earlier cards for the acted-on version show the new state, so no stale buttons are left.
+  // The actor's own card is the reply; cards that cannot exist yet are not chased.
+  const others = (ps: Array<{ id: number }>) => ps.filter((p) => p.id !== actorId);
+  if (!decision.opensNextVersion) others(fillers).forEach((p) => update(p.id, subjects.fill(id, actedVersion), buildSelfEvaluationCard(view)));
+  const reached = REACHED[decision.auditAction] ?? 'draft';
+  if (reached !== 'draft') others(heads).forEach((p) => update(p.id, subjects.sign(id, actedVersion), buildSignCard(view)));
+  if (reached === 'reviewed') others(evaluators).forEach((p) => update(p.id, subjects.review(id, actedVersion), buildReviewCard(view)));
+  // Progress changes only with the status: a draft save leaves the consoles as they are.
+  if (statusBefore !== after.state.status || decision.opensNextVersion) out.push(...(await consoleMessages(tx, campaignId, 'update', `e${id}r${revision}`, now)));
   return out;
 }
+
+/** How far the acted-on version had got, which tells which earlier cards of it exist. */
+const REACHED: Record<string, 'draft' | 'signing' | 'reviewed'> = {
+  'self_eval.save_draft': 'draft',
+  'self_eval.submit': 'draft',
+  'self_eval.sign': 'signing',
+  'self_eval.head_return': 'signing',
+  'self_eval.accept': 'reviewed',
+  'self_eval.return': 'reviewed',
+};
 
 /** Opens an evaluation from the help card: the card this person works on, by their role. */
 export async function handleOpenEvaluation(ctx: ActionContext<'self-eval.open'>): Promise<Reply> {

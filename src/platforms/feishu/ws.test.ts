@@ -61,7 +61,7 @@ describe('Feishu long connection', () => {
 
   it('handles a re-delivered event once and refuses a stranger', async () => {
     const acks = await deliver([frame('event', 'm1', cardAction('ev-1', 'ou_filler')), frame('event', 'm2', cardAction('ev-1', 'ou_filler')), frame('event', 'm3', cardAction('ev-3', 'ou_nobody'))]);
-    expect(acks[1]!.data).toEqual(acks[0]!.data);
+    expect(acks[1]!.data).toEqual({ toast: (acks[0]!.data as { toast: unknown }).toast });
     expect(acks[2]!.data).toMatchObject({ toast: { type: 'error', content: expect.stringContaining('无权限') } });
     expect(acks[2]!.data).not.toHaveProperty('card');
   });
