@@ -90,4 +90,27 @@ describe('outbox sender', () => {
     expect(chat).toHaveLength(1);
     expect(chat[0]!.card.header.title).toBe('新卡片');
   });
+
+  it('sends to several people at once but keeps each person\'s cards in order', async () => {
+    const everyone = [personId, (await h.personByMobile('13800000003')).id, (await h.personByMobile('13800000005')).id];
+    const msgs = Array.from({ length: 30 }, (_, i) => ({ dedupeKey: `k-lane-${i}`, kind: 'send' as const, personId: everyone[i % 3]!, subject: `lane-${i}`, card: card(String(i)) }));
+    await enqueue(h.db, msgs, h.now());
+    const seen = new Map<number, number[]>();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const slow: Sender = {
+      deliver: async ({ row }) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setTimeout(r, 2 + (row.id % 3)));
+        seen.set(row.personId, [...(seen.get(row.personId) ?? []), row.id]);
+        inFlight--;
+      },
+    };
+    const result = await drainOutbox(deps(), slow, { concurrency: 3 });
+    expect(result.failed).toBe(0);
+    expect(maxInFlight).toBe(3);
+    for (const ids of seen.values()) expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect([...seen.values()].flat().length).toBeGreaterThanOrEqual(30);
+  });
 });

@@ -42,7 +42,16 @@ export class PermanentFailure extends Error {
   }
 }
 
-export async function drainOutbox(deps: Deps, sender: Sender, opts: { batch?: number } = {}): Promise<{ sent: number; failed: number }> {
+export interface DrainOptions {
+  readonly batch?: number;
+  /**
+   * How many people are sent to at once. One person's cards always go one after another, in
+   * order; different people's go side by side, so a slow round trip does not cap the rate.
+   */
+  readonly concurrency?: number;
+}
+
+export async function drainOutbox(deps: Deps, sender: Sender, opts: DrainOptions = {}): Promise<{ sent: number; failed: number }> {
   let sent = 0;
   let failed = 0;
   const deferred = new Set<number>();
@@ -52,30 +61,54 @@ export async function drainOutbox(deps: Deps, sender: Sender, opts: { batch?: nu
     const batch = opts.batch ?? 50;
     const rows = (await dueOutbox(deps.db, now, batch + deferred.size)).filter((r) => !deferred.has(r.id)).slice(0, batch);
     if (rows.length === 0) break;
-    for (const row of rows) {
+    const deliverOne = async (row: OutboxRow): Promise<{ outcome: 'sent' | 'failed' } | { outcome: 'deferred'; until: number; reason: string }> => {
       const card = (row.payload as { card: CardSpec }).card;
       try {
         await sender.deliver({ row, card }, now);
         await exclusive(deps.db, () => markSent(deps.db, row.id, deps.clock()));
-        sent++;
+        return { outcome: 'sent' };
       } catch (e) {
         if (e instanceof RetryLater) {
           deferred.add(row.id);
           const until = deps.clock() + (Number.isFinite(e.delayMs) ? Math.max(1, Math.ceil(e.delayMs)) : 1000);
           deps.log.info('delivery deferred', { outboxId: row.id, until, reason: e.message });
           await exclusive(deps.db, () => deferDelivery(deps.db, row.id, until, `retry later: ${e.message}`));
-          continue;
+          return { outcome: 'deferred', until, reason: e.message };
         }
-        failed++;
         if (e instanceof PermanentFailure) {
           deps.log.error('delivery refused', { outboxId: row.id, reason: e.reason });
           await exclusive(deps.db, () => markPermanentlyFailed(deps.db, row, e.reason, deps.clock()));
-          continue;
+          return { outcome: 'failed' };
         }
         deps.log.error('delivery failed', { outboxId: row.id, error: String(e) });
         await exclusive(deps.db, () => markAttemptFailed(deps.db, row, String(e), deps.clock(), MAX_ATTEMPTS));
+        return { outcome: 'failed' };
       }
-    }
+    };
+    // One lane per person, in id order, so a person's cards arrive in the order they were
+    // queued. When the platform asks to wait, the person's later cards wait just as long;
+    // after a failure they wait for the next pass rather than overtake it.
+    const lanes = new Map<number, OutboxRow[]>();
+    for (const row of rows) lanes.set(row.personId, [...(lanes.get(row.personId) ?? []), row]);
+    const queue = [...lanes.values()];
+    const worker = async () => {
+      for (let lane = queue.shift(); lane; lane = queue.shift()) {
+        for (const [i, row] of lane.entries()) {
+          const result = await deliverOne(row);
+          if (result.outcome === 'sent') {
+            sent++;
+            continue;
+          }
+          if (result.outcome === 'failed') failed++;
+          for (const rest of lane.slice(i + 1)) {
+            deferred.add(rest.id);
+            if (result.outcome === 'deferred') await exclusive(deps.db, () => deferDelivery(deps.db, rest.id, result.until, `retry later: ${result.reason}`));
+          }
+          break;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 1) }, worker));
   }
   return { sent, failed };
 }
@@ -84,13 +117,13 @@ export async function drainOutbox(deps: Deps, sender: Sender, opts: { batch?: nu
  * Runs drains one at a time: a kick while a drain runs schedules exactly one more pass, so
  * rows enqueued meanwhile are not left waiting for the next interval.
  */
-export function createOutboxPump(deps: Deps, sender: Sender) {
+export function createOutboxPump(deps: Deps, sender: Sender, opts: DrainOptions = {}) {
   let running: Promise<void> | null = null;
   let again = false;
   const pass = async (): Promise<void> => {
     do {
       again = false;
-      await drainOutbox(deps, sender).catch((e) => deps.log.error('outbox drain failed', { error: String(e) }));
+      await drainOutbox(deps, sender, opts).catch((e) => deps.log.error('outbox drain failed', { error: String(e) }));
     } while (again);
   };
   return {

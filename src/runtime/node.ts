@@ -44,7 +44,7 @@ export async function startNode(config: Config) {
         limiter: createRateLimiter({ perSecond: feishu.rate.perSecond, perMinute: feishu.rate.perMinute, perKeyPerSecond: feishu.rate.perUserPerSecond, marginMs: 50 }),
       })
     : undefined;
-  const pump = createOutboxPump(deps, createRoutingSender(deps, { local: createLocalSender(deps), feishu: feishuSender }));
+  const pump = createOutboxPump(deps, createRoutingSender(deps, { local: createLocalSender(deps), feishu: feishuSender }), { concurrency: 8 });
   const onAction = () => deps.defer(() => pump.kick());
   const feishuRouting = feishu && client ? { render: renderFeishuCard, delayedUpdate: (token: string, card: unknown) => client.delayedUpdate(token, card) } : null;
   const app = createApp(deps, bot, { onAction, feishu: feishu && feishuRouting ? { config: feishu, ...feishuRouting } : undefined });

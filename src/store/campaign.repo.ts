@@ -45,7 +45,23 @@ export async function campaignUnitList(db: Executor, campaignId: number) {
     .orderBy(asc(units.id));
 }
 
+/**
+ * A stored scheme never changes (a change is a new version), so its indicators are read once
+ * per database handle. Keyed by the handle, so two databases in one process never mix.
+ */
+const indicatorCache = new WeakMap<object, Map<number, Indicator[]>>();
+
 export async function indicatorsOf(db: Executor, schemeId: number): Promise<Indicator[]> {
+  let perDb = indicatorCache.get(db);
+  if (!perDb) indicatorCache.set(db, (perDb = new Map()));
+  const hit = perDb.get(schemeId);
+  if (hit) return hit;
+  const rows = await readIndicators(db, schemeId);
+  if (rows.length > 0) perDb.set(schemeId, rows);
+  return rows;
+}
+
+async function readIndicators(db: Executor, schemeId: number): Promise<Indicator[]> {
   return db
     .select({
       id: indicators.id, code: indicators.code, parentCode: indicators.parentCode, level: indicators.level, title: indicators.title,
