@@ -24,6 +24,8 @@ export default {
     const parsed = parseEnv(env);
     if (!parsed.ok) return Response.json({ error: 'bad environment', details: parsed.errors }, { status: 500 });
     const { DATABASE_URL, DATABASE_AUTH_TOKEN } = parsed.config;
+    // A Worker has no long-lived process to hold Feishu's WebSocket: refuse it by name.
+    if (parsed.config.FEISHU_MODE === 'ws') return Response.json({ error: 'FEISHU_MODE=ws (long connection) needs the Node runtime; use FEISHU_MODE=webhook on Workers' }, { status: 500 });
     if (DATABASE_URL.startsWith('file:')) return Response.json({ error: 'DATABASE_URL must be a libsql:// or https:// URL on Workers' }, { status: 500 });
     const db = createDb(createClient({ url: DATABASE_URL, ...(DATABASE_AUTH_TOKEN ? { authToken: DATABASE_AUTH_TOKEN } : {}) }));
     const deps = buildDeps(db, { defer: (work) => ctx.waitUntil(work()) });
