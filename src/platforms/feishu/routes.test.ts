@@ -1,0 +1,91 @@
+/** POST /feishu/webhook end to end: URL check, verification, direct messages answered with the help card. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { identities } from '../../../db/schema';
+import { renderFeishuCard, renderFeishuCards } from '../../../cards/render/feishu';
+import { validateFeishuCard } from '../../../cards/render/feishu-validate';
+import { buildDeps, silentLogger } from '../../deps';
+import { createBot } from '../../bot/router';
+import { registerFlows } from '../../flows';
+import { createApp } from '../../http/app';
+import { createOutboxPump } from '../../outbox/sender';
+import { createRateLimiter } from '../../outbox/rate-limit';
+import { createHarness } from '../../test/harness';
+import { createLocalSender } from '../local/sender';
+import { createRoutingSender } from '../routing-sender';
+import { createFeishuClient } from './client';
+import { startMockFeishu, type MockFeishu } from './mock-server';
+import { createFeishuSender } from './sender';
+import { encryptFeishu, feishuSignature } from './verify';
+
+type H = Awaited<ReturnType<typeof createHarness>>;
+const KEY = 'routes-key';
+const TOKEN = 'routes-token';
+
+describe('POST /feishu/webhook', () => {
+  let h: H;
+  let mock: MockFeishu;
+  let app: ReturnType<typeof createApp>;
+  let settle: () => Promise<void>;
+  beforeEach(async () => {
+    h = await createHarness();
+    mock = await startMockFeishu({ appId: 'cli_routes', appSecret: 'routes-secret', validateCard: validateFeishuCard });
+    const filler = await h.personByMobile('13800000001');
+    await h.db.insert(identities).values({ personId: filler.id, platform: 'feishu', externalId: 'ou_filler' });
+    const deferred: Promise<unknown>[] = [];
+    const deps = buildDeps(h.db, { clock: h.now, log: silentLogger, defer: (w) => void deferred.push(w()) });
+    const bot = createBot(deps);
+    registerFlows(bot);
+    const client = createFeishuClient({ appId: 'cli_routes', appSecret: 'routes-secret', domain: mock.url });
+    const feishu = createFeishuSender(deps, client, { render: renderFeishuCards, limiter: createRateLimiter({ perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 }) });
+    const pump = createOutboxPump(deps, createRoutingSender(deps, { local: createLocalSender(deps), feishu }));
+    const config = { appId: 'cli_routes', appSecret: 'routes-secret', encryptKey: KEY, verificationToken: TOKEN, domain: mock.url, mode: 'webhook' as const, rate: { perSecond: 50, perMinute: 1000, perUserPerSecond: 5 } };
+    app = createApp(deps, bot, { feishu: { config, render: renderFeishuCard } });
+    settle = async () => {
+      while (deferred.length) await Promise.all(deferred.splice(0));
+      await pump.kick();
+    };
+  });
+  afterEach(async () => {
+    await mock.close();
+    await h.close();
+  });
+
+  async function post(payload: unknown, opts: { sign?: boolean; key?: string } = {}) {
+    const raw = JSON.stringify({ encrypt: await encryptFeishu(KEY, JSON.stringify(payload)) });
+    const ts = String(Math.floor(h.now() / 1000));
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (opts.sign !== false) Object.assign(headers, { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': 'n1', 'x-lark-signature': await feishuSignature(ts, 'n1', opts.key ?? KEY, raw) });
+    return app.request('/feishu/webhook', { method: 'POST', body: raw, headers });
+  }
+
+  it('answers the encrypted URL check at once, and only with the right token', async () => {
+    const ok = await post({ challenge: 'ch-1', token: TOKEN, type: 'url_verification' }, { sign: false });
+    expect(await ok.json()).toEqual({ challenge: 'ch-1' });
+    const wrong = await post({ challenge: 'ch-2', token: 'nope', type: 'url_verification' }, { sign: false });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('refuses an unsigned or wrongly signed event', async () => {
+    const event = { schema: '2.0', header: { event_id: 'e-x', event_type: 'im.message.receive_v1', token: TOKEN }, event: {} };
+    expect((await post(event, { sign: false })).status).toBe(401);
+    expect((await post(event, { key: 'other' })).status).toBe(401);
+  });
+
+  it('answers a direct message with the help card in Feishu, once per event id', async () => {
+    const message = {
+      schema: '2.0',
+      header: { event_id: 'msg-1', event_type: 'im.message.receive_v1', token: TOKEN, create_time: '1', tenant_key: 't', app_id: 'cli_routes' },
+      event: { sender: { sender_id: { open_id: 'ou_filler' }, sender_type: 'user' }, message: { message_id: 'om_in', chat_id: 'oc_p2p', chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text: '我的待办' }) } },
+    };
+    for (let i = 0; i < 2; i++) {
+      const res = await post(message);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({});
+      await settle();
+    }
+    const toFiller = mock.state.messages.filter((m) => m.receive_id === 'ou_filler');
+    expect(toFiller).toHaveLength(1);
+    expect(JSON.stringify(toFiller[0]!.card)).toContain('我的待办');
+    expect(validateFeishuCard(toFiller[0]!.card)).toEqual([]);
+  });
+});
