@@ -136,3 +136,14 @@ describe('campaign console size', () => {
     expect(JSON.stringify(card).length).toBeLessThan(30000);
   });
 });
+
+describe('failed deliveries on the console', () => {
+  it('lists them for the evaluator only, with the reason', () => {
+    const base = { campaignId: 1, name: '评估', schemeName: '方案', stages: [{ stage: 'self_evaluation' as const, status: 'open' as const, dueAt: null }], progress: [], now: 0 };
+    const failedDeliveries = [{ personName: '马振华', reason: '飞书拒绝: 230013 Bot has NO availability to this user.' }];
+    const evaluator = JSON.stringify(buildCampaignConsoleCard({ ...base, audience: 'evaluator', failedDeliveries }));
+    expect(evaluator).toContain('投递失败 1 条');
+    expect(evaluator).toContain('马振华：飞书拒绝: 230013');
+    expect(JSON.stringify(buildCampaignConsoleCard({ ...base, audience: 'leader', failedDeliveries }))).not.toContain('投递失败');
+  });
+});

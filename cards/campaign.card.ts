@@ -15,6 +15,8 @@ export interface CampaignConsoleView {
   readonly audience: 'evaluator' | 'leader';
   readonly now: number;
   readonly error?: string;
+  /** Cards the platform refused for good (not in the app's availability, no account…): the evaluator follows up. */
+  readonly failedDeliveries?: ReadonlyArray<{ readonly personName: string; readonly reason: string }>;
 }
 
 const STATUS_ORDER = ['none', 'draft', 'submitted', 'signed', 'accepted'] as const;
@@ -62,6 +64,14 @@ export function buildCampaignConsoleCard(v: CampaignConsoleView): CardSpec {
       columns: [{ key: 'unit', label: '单位' }, { key: 'group', label: '组别' }, { key: 'status', label: '状态' }, { key: 'version', label: '版本', align: 'right' }],
       rows: v.progress.map((p) => ({ unit: p.unitName, group: p.groupName, status: STATUS_TEXT[p.status ?? 'none'], version: p.version ?? '-' })),
       pageSize: 10,
+    });
+  }
+  if (v.audience === 'evaluator' && v.failedDeliveries && v.failedDeliveries.length > 0) {
+    elements.push({
+      type: 'panel',
+      title: `投递失败 ${v.failedDeliveries.length} 条，请联系相关人员`,
+      expanded: false,
+      elements: [md(v.failedDeliveries.map((f) => `- ${f.personName}：${f.reason}`).join('\n'))],
     });
   }
   elements.push(actions(button({ label: '刷新进度', action: encodeAction('campaign.progress', { campaignId: v.campaignId }) })));

@@ -1,6 +1,7 @@
 import { buildCampaignConsoleCard } from '../../../cards/campaign.card';
 import type { CardSpec } from '../../../cards/kit';
 import { getCampaign, selfEvaluationProgress } from '../../store/campaign.repo';
+import { failedDeliveries } from '../../store/outbox-status.repo';
 import type { Executor } from '../../store/db';
 import { peopleWithRole } from '../../store/org.repo';
 import type { OutboundMessage } from '../../store/outbox.repo';
@@ -10,7 +11,11 @@ export async function buildConsoleCard(db: Executor, campaignId: number, audienc
   const c = await getCampaign(db, campaignId);
   if (!c) return null;
   const progress = await selfEvaluationProgress(db, campaignId);
-  return buildCampaignConsoleCard({ campaignId, name: c.name, schemeName: c.schemeName, stages: c.stages, progress, audience, now, error });
+  const failed = audience === 'evaluator' ? await failedDeliveries(db, 20) : [];
+  return buildCampaignConsoleCard({
+    campaignId, name: c.name, schemeName: c.schemeName, stages: c.stages, progress, audience, now, error,
+    failedDeliveries: failed.map((f) => ({ personName: f.personName, reason: f.lastError ?? '原因未知' })),
+  });
 }
 
 /**
