@@ -27,7 +27,12 @@ export async function peopleAroundUnit(db: Executor, scope: { campaignId: number
     .selectDistinct({ id: people.id, name: people.name, role: roles.role, unitId: roles.unitId })
     .from(roles)
     .innerJoin(people, eq(people.id, roles.personId))
-    .where(and(inArray(roles.role, ['filler', 'unit_head', 'evaluator']), or(isNull(roles.campaignId), eq(roles.campaignId, scope.campaignId))))
+    .where(
+      and(
+        or(and(inArray(roles.role, ['filler', 'unit_head']), eq(roles.unitId, scope.unitId)), eq(roles.role, 'evaluator')),
+        or(isNull(roles.campaignId), eq(roles.campaignId, scope.campaignId)),
+      ),
+    )
     .orderBy(asc(people.id));
   const pick = (role: RoleName, ofUnit: boolean) => {
     const seen = new Set<number>();
