@@ -9,7 +9,7 @@ import { and, desc, eq } from 'drizzle-orm';
 import { identities, messages, outbox, people } from '../../db/schema';
 import type { CardSpec } from '../../cards/kit';
 import type { Executor } from './db';
-import type { MessageRow, OutboxRow } from './outbox.repo';
+import type { OutboxRow } from './outbox.repo';
 import type { Platform } from './org.repo';
 
 /** Puts a pending row off until `until` without counting an attempt. */
@@ -73,9 +73,10 @@ export async function platformIdOf(db: Executor, platform: Platform, personId: n
 }
 
 /** The message an outbox row already produced, if any (a retry then has nothing to send). */
-export async function messageOfOutbox(db: Executor, outboxId: number): Promise<MessageRow | null> {
-  const rows = await db.select().from(messages).where(eq(messages.outboxId, outboxId)).limit(1);
-  return rows[0] ?? null;
+/** Whether an outbox row's message was already recorded (a retry after a crash must not send again). */
+export async function isDelivered(db: Executor, outboxId: number): Promise<boolean> {
+  const rows = await db.select({ id: messages.id }).from(messages).where(eq(messages.outboxId, outboxId)).limit(1);
+  return rows.length > 0;
 }
 
 /** Replaces a delivered message's platform id(s) and card (an update that added card parts). */

@@ -18,7 +18,7 @@ import type { Deps } from '../../deps';
 import { PermanentFailure, RetryLater, type Delivery, type Sender } from '../../outbox/sender';
 import type { RateLimiter, RateLimits } from '../../outbox/rate-limit';
 import { latestMessage, recordDelivered, replaceMessageCard, type OutboxRow } from '../../store/outbox.repo';
-import { messageOfOutbox, platformIdOf, setMessageDelivery } from '../../store/outbox-status.repo';
+import { isDelivered, platformIdOf, setMessageDelivery } from '../../store/outbox-status.repo';
 import { exclusive } from '../../store/serialize';
 import { FeishuError, type FeishuClient } from './client';
 
@@ -76,7 +76,7 @@ export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<
 
   const send = async (row: OutboxRow, card: CardSpec, openId: string, at: number) => {
     // Recorded already (a crash after recording, before the row was marked sent): nothing to do.
-    if (await messageOfOutbox(deps.db, row.id)) return;
+    if (await isDelivered(deps.db, row.id)) return;
     const ids: string[] = [];
     const parts = render(card);
     for (const [i, part] of parts.entries()) {
