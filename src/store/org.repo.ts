@@ -6,15 +6,17 @@ import type { Executor } from './db';
 export type Platform = 'local' | 'feishu' | 'dingtalk';
 
 export async function findActorByIdentity(db: Executor, platform: Platform, externalId: string): Promise<Actor | null> {
+  // One round trip (this runs on every click): the person with each of their roles as a row.
   const rows = await db
-    .select({ personId: people.id, name: people.name })
+    .select({ personId: people.id, name: people.name, role: roles.role, unitId: roles.unitId, campaignId: roles.campaignId })
     .from(identities)
     .innerJoin(people, eq(people.id, identities.personId))
-    .where(and(eq(identities.platform, platform), eq(identities.externalId, externalId)))
-    .limit(1);
-  const row = rows[0];
-  if (!row) return null;
-  return { personId: row.personId, name: row.name, roles: await rolesOf(db, row.personId) };
+    .leftJoin(roles, eq(roles.personId, people.id))
+    .where(and(eq(identities.platform, platform), eq(identities.externalId, externalId)));
+  const first = rows[0];
+  if (!first) return null;
+  const grants = rows.flatMap((r) => (r.role ? [{ role: r.role, unitId: r.unitId, campaignId: r.campaignId }] : []));
+  return { personId: first.personId, name: first.name, roles: grants };
 }
 
 export async function rolesOf(db: Executor, personId: number): Promise<RoleGrant[]> {

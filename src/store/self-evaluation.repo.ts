@@ -35,22 +35,26 @@ export interface LoadedEvaluation {
 }
 
 export async function loadEvaluation(db: Executor, evaluationId: number): Promise<LoadedEvaluation | null> {
+  // One round trip for the evaluation, its campaign, unit, 自评 stage and current version:
+  // this runs on every click.
   const rows = await db
-    .select({ ev: selfEvaluations, campaign: { id: campaigns.id, name: campaigns.name, year: campaigns.year, schemeId: campaigns.schemeId }, unit: { id: units.id, name: units.name, groupName: units.groupName } })
+    .select({
+      ev: selfEvaluations,
+      campaign: { id: campaigns.id, name: campaigns.name, year: campaigns.year, schemeId: campaigns.schemeId },
+      unit: { id: units.id, name: units.name, groupName: units.groupName },
+      stageStatus: campaignStages.status,
+      version: selfEvaluationVersions,
+    })
     .from(selfEvaluations)
     .innerJoin(campaigns, eq(campaigns.id, selfEvaluations.campaignId))
     .innerJoin(units, eq(units.id, selfEvaluations.unitId))
+    .innerJoin(selfEvaluationVersions, and(eq(selfEvaluationVersions.evaluationId, selfEvaluations.id), eq(selfEvaluationVersions.version, selfEvaluations.currentVersion)))
+    .leftJoin(campaignStages, and(eq(campaignStages.campaignId, selfEvaluations.campaignId), eq(campaignStages.stage, 'self_evaluation')))
     .where(eq(selfEvaluations.id, evaluationId))
     .limit(1);
   const row = rows[0];
   if (!row) return null;
-  const stage = await db
-    .select({ status: campaignStages.status })
-    .from(campaignStages)
-    .where(and(eq(campaignStages.campaignId, row.ev.campaignId), eq(campaignStages.stage, 'self_evaluation')))
-    .limit(1);
-  const current = await loadVersion(db, evaluationId, row.ev.currentVersion);
-  if (!current) return null;
+  const current = { ...versionView(row.version), items: await itemsOf(db, row.version.id) };
   let lastReturn: LoadedEvaluation['lastReturn'] = null;
   if (row.ev.currentVersion > 1) {
     const prev = await db
@@ -65,7 +69,7 @@ export async function loadEvaluation(db: Executor, evaluationId: number): Promis
   return {
     state: {
       id: row.ev.id, campaignId: row.ev.campaignId, unitId: row.ev.unitId, status: row.ev.status,
-      currentVersion: row.ev.currentVersion, revision: row.ev.revision, stageOpen: stage[0]?.status === 'open',
+      currentVersion: row.ev.currentVersion, revision: row.ev.revision, stageOpen: row.stageStatus === 'open',
     },
     campaign: { id: row.campaign.id, name: row.campaign.name, year: row.campaign.year },
     unit: row.unit,
@@ -88,12 +92,19 @@ export async function loadVersion(db: Executor, evaluationId: number, version: n
     .limit(1);
   const v = vs[0];
   if (!v) return null;
-  const items = await db
+  return { ...versionView(v), items: await itemsOf(db, v.id) };
+}
+
+function versionView(v: typeof selfEvaluationVersions.$inferSelect): Omit<VersionView, 'items'> {
+  return { id: v.id, version: v.version, status: v.status, report: v.report, submittedAt: v.submittedAt, signedAt: v.signedAt };
+}
+
+async function itemsOf(db: Executor, versionId: number): Promise<ItemInput[]> {
+  return db
     .select({ indicatorId: selfEvaluationItems.indicatorId, claimedScore: selfEvaluationItems.claimedScore, explanation: selfEvaluationItems.explanation, evidenceLinks: selfEvaluationItems.evidenceLinks })
     .from(selfEvaluationItems)
-    .where(eq(selfEvaluationItems.versionId, v.id))
+    .where(eq(selfEvaluationItems.versionId, versionId))
     .orderBy(asc(selfEvaluationItems.indicatorId));
-  return { id: v.id, version: v.version, status: v.status, report: v.report, submittedAt: v.submittedAt, signedAt: v.signedAt, items };
 }
 
 export async function listVersions(db: Executor, evaluationId: number): Promise<VersionView[]> {
