@@ -534,7 +534,8 @@ export function renderFeishuCards(spec: CardSpec): FeishuCard[] {
   const whole = renderOne(spec, spec.elements, '');
   const structural = checkFeishuCardStructure(whole);
   if (structural.length > 0) throw new Error(`renderFeishuCards: "${spec.header.title}" breaks Feishu card rules:\n${structural.join('\n')}`);
-  if (fitsFeishuLimits(whole)) return [assertValid(whole, 'single card')];
+  // Structure and limits are both checked by now: the whole card is valid as it is.
+  if (fitsFeishuLimits(whole)) return [whole];
   const splitter = new Splitter(spec);
   const parts = splitter.pack();
   return parts.map((units, i) => assertValid(renderOne(spec, splitter.build(units), `（${i + 1}/${parts.length}）`), `card ${i + 1} of ${parts.length}`));

@@ -46,7 +46,8 @@ export async function freePort(): Promise<number> {
 
 /** Starts a TypeScript entry in a child process and waits until GET <health> answers 200. */
 export async function startChild(entry: string, env: Record<string, string>, healthUrl: string | null): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += String(d)));
   if (!healthUrl) return child;
