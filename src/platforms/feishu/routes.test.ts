@@ -6,6 +6,7 @@ import { validateFeishuCard } from '../../../cards/render/feishu-validate';
 import { buildDeps, silentLogger } from '../../deps';
 import { createBot } from '../../bot/router';
 import { registerFlows } from '../../flows';
+import { handleShowHelp } from '../../flows/help/handlers';
 import { createApp } from '../../http/app';
 import { createOutboxPump } from '../../outbox/sender';
 import { createRateLimiter } from '../../outbox/rate-limit';
@@ -26,25 +27,33 @@ describe('POST /feishu/webhook', () => {
   let mock: MockFeishu;
   let app: ReturnType<typeof createApp>;
   let settle: () => Promise<void>;
-  beforeEach(async () => {
+  let budgetMs = 2500;
+  async function setUp(opts: { slowHelp?: boolean } = {}) {
     h = await createHarness();
     mock = await startMockFeishu({ appId: 'cli_routes', appSecret: 'routes-secret', validateCard: validateFeishuCard });
     const filler = await h.personByMobile('13800000001');
     await h.db.insert(identities).values({ personId: filler.id, platform: 'feishu', externalId: 'ou_filler' });
     const deferred: Promise<unknown>[] = [];
-    const deps = buildDeps(h.db, { clock: h.now, log: silentLogger, defer: (w) => void deferred.push(w()) });
+    const deps = buildDeps(h.db, { clock: h.now, log: silentLogger, replyBudgetMs: budgetMs, defer: (w) => void deferred.push(w()) });
     const bot = createBot(deps);
-    registerFlows(bot);
+    if (opts.slowHelp) {
+      // Only the help action, made slower than the budget.
+      bot.on('help.show', async (ctx) => {
+        await new Promise((r) => setTimeout(r, 50));
+        return handleShowHelp(ctx);
+      });
+    } else registerFlows(bot);
     const client = createFeishuClient({ appId: 'cli_routes', appSecret: 'routes-secret', domain: mock.url });
     const feishu = createFeishuSender(deps, client, { render: renderFeishuCards, limiter: createRateLimiter({ perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 }) });
     const pump = createOutboxPump(deps, createRoutingSender(deps, { local: createLocalSender(deps), feishu }));
     const config = { appId: 'cli_routes', appSecret: 'routes-secret', encryptKey: KEY, verificationToken: TOKEN, domain: mock.url, mode: 'webhook' as const, rate: { perSecond: 50, perMinute: 1000, perUserPerSecond: 5 } };
-    app = createApp(deps, bot, { feishu: { config, render: renderFeishuCard } });
+    app = createApp(deps, bot, { feishu: { config, render: renderFeishuCard, delayedUpdate: (token, card) => client.delayedUpdate(token, card) } });
     settle = async () => {
       while (deferred.length) await Promise.all(deferred.splice(0));
       await pump.kick();
     };
-  });
+  }
+  beforeEach(() => setUp());
   afterEach(async () => {
     await mock.close();
     await h.close();
@@ -87,5 +96,33 @@ describe('POST /feishu/webhook', () => {
     expect(toFiller).toHaveLength(1);
     expect(JSON.stringify(toFiller[0]!.card)).toContain('我的待办');
     expect(validateFeishuCard(toFiller[0]!.card)).toEqual([]);
+  });
+
+  describe('when the answer misses the time budget', () => {
+    afterEach(() => {
+      budgetMs = 2500;
+    });
+
+    it('answers at once and pushes the final card by delayed update with the callback token', async () => {
+      // Rebuild the app with a budget nothing can meet.
+      await mock.close();
+      await h.close();
+      budgetMs = 10;
+      await setUp({ slowHelp: true });
+      const token = mock.state.issueCallbackToken({ messageId: 'om_help' });
+      const action = {
+        schema: '2.0',
+        header: { event_id: 'late-1', event_type: 'card.action.trigger', token: TOKEN, create_time: '1', tenant_key: 't', app_id: 'cli_routes' },
+        event: { operator: { open_id: 'ou_filler' }, token, action: { tag: 'button', value: { a: 'help.show', v: {} } }, context: { open_message_id: 'om_help', open_chat_id: 'oc' } },
+      };
+      const res = await post(action);
+      const body = (await res.json()) as { toast: { content: string }; card?: unknown };
+      expect(body.toast.content).toContain('已受理');
+      expect(body.card).toBeUndefined();
+      await settle();
+      expect(mock.state.delayedUpdates).toHaveLength(1);
+      expect(mock.state.delayedUpdates[0]!.token).toBe(token);
+      expect(JSON.stringify(mock.state.delayedUpdates[0]!.card)).toContain('我的待办');
+    });
   });
 });
