@@ -9,16 +9,25 @@ import type { CardSpec } from '../../cards/kit';
 import type { Deps } from '../deps';
 import { dueOutbox, markAttemptFailed, markSent, type OutboxRow } from '../store/outbox.repo';
 import { deferDelivery, markPermanentlyFailed } from '../store/outbox-status.repo';
-import { exclusive } from '../store/serialize';
+import { exclusive, writeTransaction } from '../store/serialize';
+import type { Executor } from '../store/db';
 
 export interface Delivery {
   readonly row: OutboxRow;
   readonly card: CardSpec;
 }
 
+/** The database writes that go with a delivery, run inside the drain's transaction. */
+export type DeliveryRecord = (tx: Executor) => Promise<void>;
+
 /** A platform's outbound side. */
 export interface Sender {
-  deliver(d: Delivery, now: number): Promise<void>;
+  /**
+   * Makes the platform call and returns what to write down about it (e.g. the message id),
+   * which the drain commits in one transaction with marking the row sent: a row still pending
+   * has never been recorded, and a retry of one is left to the platform's idempotency key.
+   */
+  deliver(d: Delivery, now: number): Promise<DeliveryRecord | void>;
 }
 
 export const MAX_ATTEMPTS = 8;
@@ -64,8 +73,11 @@ export async function drainOutbox(deps: Deps, sender: Sender, opts: DrainOptions
     const deliverOne = async (row: OutboxRow): Promise<{ outcome: 'sent' | 'failed' } | { outcome: 'deferred'; until: number; reason: string }> => {
       const card = (row.payload as { card: CardSpec }).card;
       try {
-        await sender.deliver({ row, card }, now);
-        await exclusive(deps.db, () => markSent(deps.db, row.id, deps.clock()));
+        const record = await sender.deliver({ row, card }, now);
+        await writeTransaction(deps.db, async (tx) => {
+          if (record) await record(tx);
+          await markSent(tx, row.id, deps.clock());
+        });
         return { outcome: 'sent' };
       } catch (e) {
         if (e instanceof RetryLater) {

@@ -73,12 +73,6 @@ export async function platformIdOf(db: Executor, platform: Platform, personId: n
 }
 
 /** The message an outbox row already produced, if any (a retry then has nothing to send). */
-/** Whether an outbox row's message was already recorded (a retry after a crash must not send again). */
-export async function isDelivered(db: Executor, outboxId: number): Promise<boolean> {
-  const rows = await db.select({ id: messages.id }).from(messages).where(eq(messages.outboxId, outboxId)).limit(1);
-  return rows.length > 0;
-}
-
 /** Replaces a delivered message's platform id(s) and card (an update that added card parts). */
 export async function setMessageDelivery(db: Executor, id: number, externalId: string, card: CardSpec, now: number): Promise<void> {
   await db.update(messages).set({ externalId, card, updatedAt: now }).where(eq(messages.id, id));

@@ -15,11 +15,10 @@
  */
 import type { CardSpec } from '../../../cards/kit';
 import type { Deps } from '../../deps';
-import { PermanentFailure, RetryLater, type Delivery, type Sender } from '../../outbox/sender';
+import { PermanentFailure, RetryLater, type Delivery, type DeliveryRecord, type Sender } from '../../outbox/sender';
 import type { RateLimiter, RateLimits } from '../../outbox/rate-limit';
 import { latestMessage, recordDelivered, replaceMessageCard, type OutboxRow } from '../../store/outbox.repo';
-import { isDelivered, platformIdOf, setMessageDelivery } from '../../store/outbox-status.repo';
-import { exclusive } from '../../store/serialize';
+import { platformIdOf, setMessageDelivery } from '../../store/outbox-status.repo';
 import { FeishuError, type FeishuClient } from './client';
 
 /** The documented limits for sending (per app: 50/s and 1000/min; per user 5/s), with a jitter margin. */
@@ -74,19 +73,19 @@ export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<
     return parts;
   };
 
-  const send = async (row: OutboxRow, card: CardSpec, openId: string, at: number) => {
-    // Recorded already (a crash after recording, before the row was marked sent): nothing to do.
-    if (await isDelivered(deps.db, row.id)) return;
+  // A pending row was never recorded (record and status commit together); if the process died
+  // after Feishu accepted a card, the same uuid makes Feishu return that message, not a new one.
+  const send = async (row: OutboxRow, card: CardSpec, openId: string, at: number): Promise<DeliveryRecord> => {
     const ids: string[] = [];
     const parts = render(card);
     for (const [i, part] of parts.entries()) {
       const { messageId } = await paced(openId, () => client.sendCard(openId, part, sendUuid(row, i)));
       ids.push(messageId);
     }
-    await exclusive(deps.db, () => recordDelivered(deps.db, { platform: PLATFORM, personId: row.personId, subject: row.subject, outboxId: row.id, card, externalId: joinIds(ids) }, at));
+    return (tx) => recordDelivered(tx, { platform: PLATFORM, personId: row.personId, subject: row.subject, outboxId: row.id, card, externalId: joinIds(ids) }, at);
   };
 
-  const update = async (row: OutboxRow, card: CardSpec, openId: string | null, at: number) => {
+  const update = async (row: OutboxRow, card: CardSpec, openId: string | null, at: number): Promise<DeliveryRecord | void> => {
     // An update refreshes the person's latest card on the subject; none yet means nothing to refresh.
     const existing = await latestMessage(deps.db, PLATFORM, row.personId, row.subject);
     const oldIds = splitIds(existing?.externalId ?? null);
@@ -98,15 +97,14 @@ export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<
       // The new card needs more parts than were sent: the extra ones go out as new messages.
       const added: string[] = [];
       for (let i = oldIds.length; i < parts.length; i++) added.push((await paced(openId, () => client.sendCard(openId, parts[i], sendUuid(row, i)))).messageId);
-      await exclusive(deps.db, () => setMessageDelivery(deps.db, existing.id, joinIds([...oldIds, ...added]), card, at));
-      return;
+      return (tx) => setMessageDelivery(tx, existing.id, joinIds([...oldIds, ...added]), card, at);
     }
     if (parts.length < oldIds.length) deps.log.info('feishu update has fewer parts than the sent card; the surplus parts are left as they were', { outboxId: row.id, sent: oldIds.length, now: parts.length });
-    await exclusive(deps.db, () => replaceMessageCard(deps.db, existing.id, card, at));
+    return (tx) => replaceMessageCard(tx, existing.id, card, at);
   };
 
   return {
-    async deliver({ row, card }: Delivery, at: number): Promise<void> {
+    async deliver({ row, card }: Delivery, at: number): Promise<DeliveryRecord | void> {
       const openId = await platformIdOf(deps.db, PLATFORM, row.personId);
       if (row.kind === 'update') return update(row, card, openId, at);
       if (!openId) throw new PermanentFailure(NOT_BOUND);
