@@ -98,20 +98,12 @@ export async function getPerson(db: Executor, id: number) {
   return rows[0] ?? null;
 }
 
-export async function localIdentityOf(db: Executor, personId: number): Promise<string | null> {
-  const rows = await db
-    .select({ externalId: identities.externalId })
-    .from(identities)
-    .where(and(eq(identities.platform, 'local'), eq(identities.personId, personId)))
-    .limit(1);
-  return rows[0]?.externalId ?? null;
-}
-
 export async function countUnits(db: Executor): Promise<number> {
   const rows = await db.select({ id: units.id }).from(units).limit(1);
   return rows.length;
 }
 
+/** The person's id on a platform (simulator id, Feishu open_id, DingTalk userId), if bound. */
 export async function identityOf(db: Executor, personId: number, platform: Platform): Promise<string | null> {
   const rows = await db
     .select({ externalId: identities.externalId })

@@ -6,11 +6,10 @@
  * row already produced.
  */
 import { and, desc, eq } from 'drizzle-orm';
-import { identities, messages, outbox, people } from '../../db/schema';
+import { messages, outbox, people } from '../../db/schema';
 import type { CardSpec } from '../../cards/kit';
 import type { Executor } from './db';
 import type { OutboxRow } from './outbox.repo';
-import type { Platform } from './org.repo';
 
 /** Puts a pending row off until `until` without counting an attempt. */
 export async function deferDelivery(db: Executor, id: number, until: number, note: string): Promise<void> {
@@ -62,17 +61,6 @@ export async function failedDeliveries(db: Executor, limit: number): Promise<Fai
     .limit(limit);
 }
 
-/** The person's id on a platform (Feishu open_id, DingTalk userId), if bound. */
-export async function platformIdOf(db: Executor, platform: Platform, personId: number): Promise<string | null> {
-  const rows = await db
-    .select({ externalId: identities.externalId })
-    .from(identities)
-    .where(and(eq(identities.platform, platform), eq(identities.personId, personId)))
-    .limit(1);
-  return rows[0]?.externalId ?? null;
-}
-
-/** The message an outbox row already produced, if any (a retry then has nothing to send). */
 /** Replaces a delivered message's platform id(s) and card (an update that added card parts). */
 export async function setMessageDelivery(db: Executor, id: number, externalId: string, card: CardSpec, now: number): Promise<void> {
   await db.update(messages).set({ externalId, card, updatedAt: now }).where(eq(messages.id, id));

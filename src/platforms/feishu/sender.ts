@@ -18,7 +18,8 @@ import type { Deps } from '../../deps';
 import { PermanentFailure, RetryLater, type Delivery, type DeliveryRecord, type Sender } from '../../outbox/sender';
 import type { RateLimiter, RateLimits } from '../../outbox/rate-limit';
 import { latestMessage, recordDelivered, replaceMessageCard, type OutboxRow } from '../../store/outbox.repo';
-import { platformIdOf, setMessageDelivery } from '../../store/outbox-status.repo';
+import { setMessageDelivery } from '../../store/outbox-status.repo';
+import { identityOf } from '../../store/org.repo';
 import { FeishuError, type FeishuClient } from './client';
 
 /** The documented limits for sending (per app: 50/s and 1000/min; per user 5/s), with a jitter margin. */
@@ -40,7 +41,7 @@ export function sendUuid(row: Pick<OutboxRow, 'id' | 'createdAt'>, part: number)
   return `lvzhi-${row.id}-${row.createdAt.toString(36)}-${part}`;
 }
 
-const PLATFORM = 'feishu';
+const PLATFORM = 'feishu' as const;
 /** Message ids of a multi-part card are stored comma-joined in messages.external_id. */
 const joinIds = (ids: readonly string[]) => ids.join(',');
 const splitIds = (s: string | null) => (s ? s.split(',').filter(Boolean) : []);
@@ -105,7 +106,7 @@ export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<
 
   return {
     async deliver({ row, card }: Delivery, at: number): Promise<DeliveryRecord | void> {
-      const openId = await platformIdOf(deps.db, PLATFORM, row.personId);
+      const openId = await identityOf(deps.db, row.personId, PLATFORM);
       if (row.kind === 'update') return update(row, card, openId, at);
       if (!openId) throw new PermanentFailure(NOT_BOUND);
       return send(row, card, openId, at);

@@ -13,7 +13,7 @@ import type { Bot } from '../../bot/router';
 import type { Reply } from '../../bot/inbound';
 import type { Deps } from '../../deps';
 import { listCampaigns } from '../../store/campaign.repo';
-import { getPerson, listPeople, localIdentityOf } from '../../store/org.repo';
+import { getPerson, identityOf, listPeople } from '../../store/org.repo';
 import { getMessage, messagesOf, replaceMessageCard } from '../../store/outbox.repo';
 import { exclusive } from '../../store/serialize';
 import { parseLocalFormPost, parseLocalJsonPost, type LocalParse } from './parse';
@@ -84,7 +84,7 @@ export function createLocalRoutes(deps: Deps, bot: Bot, afterAction: () => void)
   app.get('/chat/:personId{[0-9]+}', async (c) => {
     const personId = Number(c.req.param('personId'));
     const person = await getPerson(deps.db, personId);
-    const actor = person ? await localIdentityOf(deps.db, personId) : null;
+    const actor = person ? await identityOf(deps.db, personId, 'local') : null;
     if (!person || !actor) return c.html(page('未找到', '<main><p class="empty">未找到该人员。<a href="/">返回</a></p></main>'), 404);
     const msgs = await messagesOf(deps.db, 'local', personId);
     const tone = ['success', 'error', 'warning', 'info'].includes(c.req.query('tone') ?? '') ? c.req.query('tone') : 'info';
