@@ -55,4 +55,22 @@ describe('direct messages and the help card', () => {
     await message(ids.filler, 'same');
     expect((await h.messages(ids.filler)).filter((m) => m.subject === 'help')).toHaveLength(1);
   });
+
+  it('submitting from a card opened via 我的待办 also closes the original form card', async () => {
+    const consoleCard = (await h.messages(ids.evaluator)).find((m) => m.subject.includes('console'))!.card;
+    await h.act(ids.evaluator, actionOf(consoleCard, 'campaign.open-self-eval'), { due: '2026-12-31' });
+    const original = (await h.messages(ids.filler)).find((m) => m.subject.endsWith(':fill'))!;
+    const help = await message(ids.filler, 'n-open');
+    const opened = await h.act(ids.filler, actionOf(help.card, 'self-eval.open'), {}, { messageId: help.id });
+    const form: Record<string, string> = {};
+    for (const el of walk(opened.card!.elements)) {
+      if (el.type !== 'input') continue;
+      form[el.name] = el.name.startsWith('score_') ? '5' : el.name.startsWith('evid_') ? 'https://oa.example.gov.cn/a.pdf' : '本项工作已经按照要求全部完成，相关材料齐全可查。';
+    }
+    const submitted = await h.act(ids.filler, actionOf(opened.card!, 'self-eval.submit'), form, { messageId: help.id });
+    expect(submitted.toast?.text).toContain('已提交');
+    const after = (await h.messages(ids.filler)).find((m) => m.id === original.id)!;
+    expect([...walk(after.card.elements)].some((e) => e.type === 'form')).toBe(false);
+    expect(text(after.card)).toContain('待签发');
+  });
 });

@@ -119,13 +119,16 @@ async function fanOut(tx: Executor, after: LoadedEvaluation, decision: Decision,
   }
   // Earlier cards for the acted-on version show the new state, so no stale buttons are left.
   // The actor's own card is the reply; cards that cannot exist yet are not chased.
-  const others = (ps: Array<{ id: number }>) => ps.filter((p) => p.id !== actorId);
+  // After a draft save only the others' copies need refreshing (the actor's card is the reply);
+  // after a status change, the actor's own earlier copies too (say, a card opened from 我的待办).
+  const statusChanged = statusBefore !== after.state.status || decision.opensNextVersion;
+  const others = (ps: Array<{ id: number }>) => (statusChanged ? ps : ps.filter((p) => p.id !== actorId));
   if (!decision.opensNextVersion) others(fillers).forEach((p) => update(p.id, subjects.fill(id, actedVersion), buildSelfEvaluationCard(view)));
   const reached = REACHED[decision.auditAction] ?? 'draft';
   if (reached !== 'draft') others(heads).forEach((p) => update(p.id, subjects.sign(id, actedVersion), buildSignCard(view)));
   if (reached === 'reviewed') others(evaluators).forEach((p) => update(p.id, subjects.review(id, actedVersion), buildReviewCard(view)));
   // Progress changes only with the status: a draft save leaves the consoles as they are.
-  if (statusBefore !== after.state.status || decision.opensNextVersion) out.push(...(await consoleMessages(tx, campaignId, 'update', `e${id}r${revision}`, now)));
+  if (statusChanged) out.push(...(await consoleMessages(tx, campaignId, 'update', `e${id}r${revision}`, now)));
   return out;
 }
 
