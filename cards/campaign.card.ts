@@ -43,7 +43,7 @@ export function buildCampaignConsoleCard(v: CampaignConsoleView): CardSpec {
           md('**启动单位自评**：各参评单位填报员将收到自评表，填报后由单位负责人签发，再报评估组审核。'),
           { type: 'date', name: 'due', label: '自评截止日期', value: shanghaiDate(addDays(v.now, 14)), required: true },
           actions(button({
-            label: '启动单位自评', style: 'primary', submit: true,
+            label: '启动单位自评', labelEn: 'Start self-evaluation', style: 'primary', submit: true,
             action: encodeAction('campaign.open-self-eval', { campaignId: v.campaignId }),
             confirm: { title: '启动单位自评', text: `将向 ${v.progress.length} 个参评单位发送自评表。确定启动吗？` },
           })),
@@ -74,9 +74,10 @@ export function buildCampaignConsoleCard(v: CampaignConsoleView): CardSpec {
       elements: [md(v.failedDeliveries.map((f) => `- ${f.personName}：${f.reason}`).join('\n'))],
     });
   }
-  elements.push(actions(button({ label: '刷新进度', action: encodeAction('campaign.progress', { campaignId: v.campaignId }) })));
+  elements.push(actions(button({ label: '刷新进度', labelEn: 'Refresh', action: encodeAction('campaign.progress', { campaignId: v.campaignId }) })));
   return {
-    header: { title: v.name, subtitle: v.audience === 'evaluator' ? '评估组工作台' : '评估进度', color: 'blue', tags: cur ? [{ text: STAGE_LABELS[cur.stage] }] : [] },
+    // The campaign's name is the office's own words: English readers see it as written.
+    header: { title: v.name, titleEn: v.name, subtitle: v.audience === 'evaluator' ? '评估组工作台' : '评估进度', color: 'blue', tags: cur ? [{ text: STAGE_LABELS[cur.stage] }] : [] },
     elements,
     summary: `${v.name}：${cur ? STAGE_LABELS[cur.stage] : ''}`,
   };

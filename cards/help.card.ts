@@ -18,10 +18,10 @@ export function buildHelpCard(v: { name: string; tasks: readonly Task[]; now: nu
       type: 'columns',
       columns: [
         { weight: 3, elements: [md(`**${LABEL[t.kind]}**：${what}${due}`)] },
-        { weight: 1, elements: [button({ label: t.kind === 'progress' ? '查看' : '去办理', style: t.kind === 'progress' ? 'default' : 'primary', action })] },
+        { weight: 1, elements: [button({ label: t.kind === 'progress' ? '查看' : '去办理', labelEn: t.kind === 'progress' ? 'View' : 'Open', style: t.kind === 'progress' ? 'default' : 'primary', action })] },
       ],
     });
   }
-  elements.push(button({ label: '刷新待办', action: encodeAction('help.show', {}) }));
-  return { header: { title: '履职评估 · 我的待办', color: todo.length > 0 ? 'orange' : 'green', tags: [{ text: `${todo.length} 项待办` }] }, elements, summary: `您有 ${todo.length} 项待办` };
+  elements.push(button({ label: '刷新待办', labelEn: 'Refresh', action: encodeAction('help.show', {}) }));
+  return { header: { title: '履职评估 · 我的待办', titleEn: 'Duty evaluation · My tasks', color: todo.length > 0 ? 'orange' : 'green', tags: [{ text: `${todo.length} 项待办` }] }, elements, summary: `您有 ${todo.length} 项待办` };
 }

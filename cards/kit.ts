@@ -1,5 +1,7 @@
 /**
- * The neutral card model. Builders produce a CardSpec; renderers turn it into HTML (the
+ * The neutral card model. Text is Chinese (zh-CN); the optional `…En` companions carry the
+ * English (en-US) a platform shows to people whose client is set to English (Feishu's
+ * i18n_content). User data (unit names, explanations) is never translated. Builders produce a CardSpec; renderers turn it into HTML (the
  * simulator), Feishu card JSON 2.0 or DingTalk cards. It carries only what all of them can
  * express: forms with named inputs, selects and date pickers, buttons with an action and an
  * optional confirm dialog, tables, charts, columns and collapsible panels.
@@ -17,6 +19,7 @@ export interface ActionRef {
 export interface Button {
   readonly type: 'button';
   readonly label: string;
+  readonly labelEn?: string;
   readonly style?: 'default' | 'primary' | 'danger';
   readonly action?: ActionRef;
   readonly url?: string;
@@ -30,6 +33,7 @@ export interface Input {
   readonly type: 'input';
   readonly name: string;
   readonly label: string;
+  readonly labelEn?: string;
   readonly inputType?: 'text' | 'multiline' | 'number' | 'url';
   readonly value?: string;
   readonly placeholder?: string;
@@ -60,8 +64,8 @@ export interface DatePicker {
   readonly error?: string;
 }
 
-export interface Markdown { readonly type: 'markdown'; readonly text: string }
-export interface Notice { readonly type: 'notice'; readonly tone: Tone; readonly text: string }
+export interface Markdown { readonly type: 'markdown'; readonly text: string; readonly textEn?: string }
+export interface Notice { readonly type: 'notice'; readonly tone: Tone; readonly text: string; readonly textEn?: string }
 export interface Divider { readonly type: 'divider' }
 export interface Fields {
   readonly type: 'fields';
@@ -103,17 +107,18 @@ export type Element =
 export interface CardSpec {
   readonly header: {
     readonly title: string;
+    readonly titleEn?: string;
     readonly subtitle?: string;
     readonly color?: HeaderColor;
-    readonly tags?: ReadonlyArray<{ readonly text: string; readonly color?: HeaderColor }>;
+    readonly tags?: ReadonlyArray<{ readonly text: string; readonly textEn?: string; readonly color?: HeaderColor }>;
   };
   readonly elements: readonly Element[];
   /** Shown in chat lists and notifications. */
   readonly summary?: string;
 }
 
-export const md = (text: string): Markdown => ({ type: 'markdown', text });
-export const notice = (tone: Tone, text: string): Notice => ({ type: 'notice', tone, text });
+export const md = (text: string, textEn?: string): Markdown => (textEn === undefined ? { type: 'markdown', text } : { type: 'markdown', text, textEn });
+export const notice = (tone: Tone, text: string, textEn?: string): Notice => (textEn === undefined ? { type: 'notice', tone, text } : { type: 'notice', tone, text, textEn });
 export const divider = (): Divider => ({ type: 'divider' });
 export const fields = (pairs: ReadonlyArray<readonly [string, string]>): Fields => ({
   type: 'fields',

@@ -41,6 +41,15 @@ export const REFUSAL_TEXT: Record<Refusal | OpenStageRefusal | 'not_found' | 'un
   internal: '系统繁忙，操作未生效，请稍后重试',
 };
 
+export const STATUS_TEXT_EN = {
+  none: 'Not started',
+  draft: 'Filling in',
+  submitted: 'Awaiting sign-off',
+  signed: 'Awaiting review',
+  accepted: 'Accepted',
+  returned: 'Returned',
+} as const;
+
 export const STATUS_TEXT = {
   none: '未启动',
   draft: '填报中',
@@ -49,3 +58,43 @@ export const STATUS_TEXT = {
   accepted: '已通过',
   returned: '已退回',
 } as const;
+
+/**
+ * English for the fixed sentences people see in toasts, keyed by the Chinese: platforms that
+ * localise (Feishu's toast i18n) look a sentence up here; one without an entry stays Chinese.
+ */
+const ENGLISH: Readonly<Record<string, string>> = {
+  [REFUSAL_TEXT.forbidden]: 'Not permitted: you are not the person for this item; nothing was changed',
+  [REFUSAL_TEXT.stage_closed]: 'Self-evaluation is not open or has closed; it cannot be changed',
+  [REFUSAL_TEXT.stale_version]: 'This card is out of date; please use the latest card',
+  [REFUSAL_TEXT.already_submitted]: 'Already submitted; no need to submit again',
+  [REFUSAL_TEXT.already_signed]: 'Already signed off; awaiting the review team',
+  [REFUSAL_TEXT.already_accepted]: 'Already accepted; nothing more to do',
+  [REFUSAL_TEXT.not_submitted]: 'Not yet submitted for sign-off',
+  [REFUSAL_TEXT.not_signed]: 'Not yet signed off by the head of the unit',
+  [REFUSAL_TEXT.already_open]: 'Self-evaluation has already started',
+  [REFUSAL_TEXT.bad_date]: 'The deadline is not a valid date; please pick one',
+  [REFUSAL_TEXT.due_in_past]: 'The deadline must be after today',
+  [REFUSAL_TEXT.no_units]: 'This campaign has no units; import units first',
+  [REFUSAL_TEXT.campaign_closed]: 'This campaign has ended',
+  [REFUSAL_TEXT.not_found]: 'Item not found; it may have been removed',
+  [REFUSAL_TEXT.unknown_person]: 'Not permitted: we do not know you yet; ask the review team to link your account',
+  [REFUSAL_TEXT.unknown_action]: 'Unknown action; please refresh and try again',
+  [REFUSAL_TEXT.bad_action_value]: 'The card is incomplete; please refresh and try again',
+  [REFUSAL_TEXT.conflict]: 'Someone has just updated this item; please use the latest card',
+  [REFUSAL_TEXT.duplicate]: 'Already handled; no need to click again',
+  [REFUSAL_TEXT.internal]: 'The system is busy and nothing was changed; please try again later',
+  草稿已保存: 'Draft saved',
+  '已提交，等待单位负责人签发': 'Submitted; awaiting sign-off by the head of the unit',
+  '已签发，已报送评估组审核': 'Signed off; sent to the review team',
+  已退回填报员修改: 'Returned to the filler for changes',
+  审核通过: 'Accepted',
+  已退回单位修改: 'Returned to the unit for changes',
+  待办已刷新: 'Tasks refreshed',
+  进度已刷新: 'Progress refreshed',
+  '已受理，正在处理，请稍后查看卡片': 'Received; the card will update shortly',
+};
+
+export function englishFor(chinese: string): string | undefined {
+  return ENGLISH[chinese];
+}

@@ -1,7 +1,7 @@
 /** Cards of the self-evaluation (自评) flow: the filler's form, the head's 签发, the evaluator's review. */
 import { encodeAction } from './actions';
 import { actions, button, divider, fields, md, notice, type CardSpec, type Element, type HeaderColor } from './kit';
-import { fieldErrorText, STATUS_TEXT } from './messages';
+import { fieldErrorText, STATUS_TEXT, STATUS_TEXT_EN } from './messages';
 import { fieldNames, scoredIndicators, totalClaimed, type EvaluationStatus, type FieldError, type FormValues, type Indicator, type ItemInput } from '../src/domain/self-evaluation';
 import { shanghaiDateTime, shanghaiDateZh } from '../src/domain/time';
 
@@ -34,12 +34,15 @@ const points = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 const maxTotal = (inds: readonly Indicator[]) => scoredIndicators(inds).reduce((s, i) => s + i.maxPoints, 0);
 const ref = (v: SelfEvaluationView) => ({ evaluationId: v.evaluationId, version: v.version, rev: v.rev });
 
+const TITLE_EN: Record<string, string> = { 单位自评: 'Self-evaluation', 自评签发: 'Sign-off', 自评审核: 'Review' };
+
 function header(title: string, v: SelfEvaluationView, color: HeaderColor): CardSpec['header'] {
   return {
     title: `${title} · ${v.unitName}`,
+    titleEn: `${TITLE_EN[title] ?? title} · ${v.unitName}`,
     subtitle: v.campaignName,
     color,
-    tags: [{ text: STATUS_TEXT[v.status], color }, { text: `第${v.version}版` }],
+    tags: [{ text: STATUS_TEXT[v.status], textEn: STATUS_TEXT_EN[v.status], color }, { text: `第${v.version}版`, textEn: `Version ${v.version}` }],
   };
 }
 
@@ -116,17 +119,17 @@ export function buildSelfEvaluationCard(v: SelfEvaluationView, feedback?: FormFe
         elements: [
           md(guideText(ind)),
           ...(returned ? [notice('warning', `修改意见：${returned}`)] : []),
-          { type: 'input', name: fieldNames.score(ind), label: `自评得分（0–${points(ind.maxPoints)}）`, inputType: 'number', required: true, value: formValue(feedback, fieldNames.score(ind), item?.claimedScore == null ? '' : points(item.claimedScore)), placeholder: `0–${points(ind.maxPoints)}`, error: errorFor(fieldNames.score(ind)) },
-          { type: 'input', name: fieldNames.explanation(ind), label: '得分说明', inputType: 'multiline', required: ind.explanationRequired, value: formValue(feedback, fieldNames.explanation(ind), item?.explanation ?? ''), placeholder: '对照评分细则说明得分理由', maxLength: 2000, error: errorFor(fieldNames.explanation(ind)) },
-          { type: 'input', name: fieldNames.evidence(ind), label: '佐证材料链接', inputType: 'url', required: ind.evidenceRequired, value: formValue(feedback, fieldNames.evidence(ind), (item?.evidenceLinks ?? []).join('\n')), placeholder: 'https://…', error: errorFor(fieldNames.evidence(ind)) },
+          { type: 'input', name: fieldNames.score(ind), label: `自评得分（0–${points(ind.maxPoints)}）`, labelEn: `Claimed score (0–${points(ind.maxPoints)})`, inputType: 'number', required: true, value: formValue(feedback, fieldNames.score(ind), item?.claimedScore == null ? '' : points(item.claimedScore)), placeholder: `0–${points(ind.maxPoints)}`, error: errorFor(fieldNames.score(ind)) },
+          { type: 'input', name: fieldNames.explanation(ind), label: '得分说明', labelEn: 'Explanation', inputType: 'multiline', required: ind.explanationRequired, value: formValue(feedback, fieldNames.explanation(ind), item?.explanation ?? ''), placeholder: '对照评分细则说明得分理由', maxLength: 2000, error: errorFor(fieldNames.explanation(ind)) },
+          { type: 'input', name: fieldNames.evidence(ind), label: '佐证材料链接', labelEn: 'Evidence links', inputType: 'url', required: ind.evidenceRequired, value: formValue(feedback, fieldNames.evidence(ind), (item?.evidenceLinks ?? []).join('\n')), placeholder: 'https://…', error: errorFor(fieldNames.evidence(ind)) },
         ],
       });
     }
   }
-  formEls.push({ type: 'input', name: fieldNames.report, label: '自评报告', inputType: 'multiline', required: true, value: formValue(feedback, fieldNames.report, v.report), placeholder: '概述本单位履职情况、存在问题和改进措施（不少于20字）', maxLength: 20000, error: errorFor(fieldNames.report) });
+  formEls.push({ type: 'input', name: fieldNames.report, label: '自评报告', labelEn: 'Self-evaluation report', inputType: 'multiline', required: true, value: formValue(feedback, fieldNames.report, v.report), placeholder: '概述本单位履职情况、存在问题和改进措施（不少于20字）', maxLength: 20000, error: errorFor(fieldNames.report) });
   formEls.push(actions(
-    button({ label: '保存草稿', style: 'default', submit: true, action: encodeAction('self-eval.save', ref(v)) }),
-    button({ label: '提交签发', style: 'primary', submit: true, action: encodeAction('self-eval.submit', ref(v)), confirm: { title: '提交自评', text: '提交后将送单位负责人签发，签发前不能再修改。确定提交吗？' } }),
+    button({ label: '保存草稿', labelEn: 'Save draft', style: 'default', submit: true, action: encodeAction('self-eval.save', ref(v)) }),
+    button({ label: '提交签发', labelEn: 'Submit for sign-off', style: 'primary', submit: true, action: encodeAction('self-eval.submit', ref(v)), confirm: { title: '提交自评', text: '提交后将送单位负责人签发，签发前不能再修改。确定提交吗？' } }),
   ));
   elements.push({ type: 'form', name: `self_eval_${v.evaluationId}_v${v.version}`, elements: formEls });
   return { header: header('单位自评', v, STATUS_COLOR[v.status]), elements, summary: `请填报${v.unitName}单位自评` };
@@ -160,7 +163,7 @@ function readOnlyItems(v: SelfEvaluationView, commentInputs: FormFeedback | 'emp
       if (commentInputs) {
         const name = fieldNames.comment(ind);
         const err = commentInputs === 'empty' ? undefined : commentInputs.errors.find((e) => e.field === name);
-        body.push({ type: 'input', name, label: '修改意见（需要修改时填写）', inputType: 'multiline', value: commentInputs === 'empty' ? '' : formValue(commentInputs, name, ''), maxLength: 2000, error: err ? fieldErrorText(err) : undefined });
+        body.push({ type: 'input', name, label: '修改意见（需要修改时填写）', labelEn: 'Comment (when a change is needed)', inputType: 'multiline', value: commentInputs === 'empty' ? '' : formValue(commentInputs, name, ''), maxLength: 2000, error: err ? fieldErrorText(err) : undefined });
       }
       out.push({ type: 'panel', title: `${ind.code} ${ind.title} · ${item?.claimedScore == null ? '未填' : points(item.claimedScore)}/${points(ind.maxPoints)}`, expanded: commentInputs !== undefined, elements: body });
     }
@@ -185,7 +188,7 @@ function decisionCard(
   const formEls: Element[] = [
     ...readOnlyItems(v, opts.perIndicatorComments ? (feedback ?? 'empty') : undefined),
     divider(),
-    { type: 'input', name: fieldNames.overallComment, label: '总体意见（退回时必填其一）', inputType: 'multiline', value: feedback ? formValue(feedback, fieldNames.overallComment, '') : '', maxLength: 2000 },
+    { type: 'input', name: fieldNames.overallComment, label: '总体意见（退回时必填其一）', labelEn: 'Overall comment (needed to return, unless an indicator has one)', inputType: 'multiline', value: feedback ? formValue(feedback, fieldNames.overallComment, '') : '', maxLength: 2000 },
     actions(opts.approve, opts.reject),
   ];
   elements.push({ type: 'form', name: `${title === '自评签发' ? 'sign' : 'review'}_${v.evaluationId}_v${v.version}`, elements: formEls });
@@ -199,8 +202,8 @@ export function buildSignCard(v: SelfEvaluationView, feedback?: FormFeedback): C
     pendingText: `填报员已提交第${v.version}版自评，请审阅后签发（签发即对自评内容负责）。`,
     doneText: v.status === 'draft' ? `第${v.version - 1}版已退回填报员修改。` : `第${v.version}版已签发。`,
     perIndicatorComments: false,
-    approve: button({ label: '签发', style: 'primary', submit: true, action: encodeAction('self-eval.sign', ref(v)), confirm: { title: '签发自评', text: '签发后将报送评估组审核。确定签发吗？' } }),
-    reject: button({ label: '退回修改', style: 'danger', submit: true, action: encodeAction('self-eval.head-return', ref(v)), confirm: { title: '退回修改', text: '将退回填报员修改，填报员修改后需重新提交签发。确定退回吗？' } }),
+    approve: button({ label: '签发', labelEn: 'Sign', style: 'primary', submit: true, action: encodeAction('self-eval.sign', ref(v)), confirm: { title: '签发自评', text: '签发后将报送评估组审核。确定签发吗？' } }),
+    reject: button({ label: '退回修改', labelEn: 'Return for changes', style: 'danger', submit: true, action: encodeAction('self-eval.head-return', ref(v)), confirm: { title: '退回修改', text: '将退回填报员修改，填报员修改后需重新提交签发。确定退回吗？' } }),
   }, feedback);
 }
 
@@ -211,8 +214,8 @@ export function buildReviewCard(v: SelfEvaluationView, feedback?: FormFeedback):
     pendingText: `第${v.version}版已由单位负责人签发，请对照评分细则和佐证材料审核。`,
     doneText: v.status === 'accepted' ? `第${v.version}版已审核通过。` : `第${v.version - 1}版已退回单位修改。`,
     perIndicatorComments: true,
-    approve: button({ label: '审核通过', style: 'primary', submit: true, action: encodeAction('self-eval.accept', ref(v)), confirm: { title: '审核通过', text: '通过后自评结果将锁定。确定通过吗？' } }),
-    reject: button({ label: '退回修改', style: 'danger', submit: true, action: encodeAction('self-eval.return', ref(v)), confirm: { title: '退回修改', text: '将按所填意见退回单位重新填报。确定退回吗？' } }),
+    approve: button({ label: '审核通过', labelEn: 'Accept', style: 'primary', submit: true, action: encodeAction('self-eval.accept', ref(v)), confirm: { title: '审核通过', text: '通过后自评结果将锁定。确定通过吗？' } }),
+    reject: button({ label: '退回修改', labelEn: 'Return for changes', style: 'danger', submit: true, action: encodeAction('self-eval.return', ref(v)), confirm: { title: '退回修改', text: '将按所填意见退回单位重新填报。确定退回吗？' } }),
   }, feedback);
 }
 

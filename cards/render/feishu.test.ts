@@ -235,7 +235,7 @@ describe('the self-evaluation form in Feishu', () => {
     expect(inputs.find((n) => n.name === 'expl_2')).toMatchObject({ input_type: 'multiline_text', max_length: 1000 });
     expect(inputs.find((n) => n.name === 'report')).toMatchObject({ input_type: 'multiline_text', max_length: 1000 });
     expect(inputs.find((n) => n.name === 'score_2')?.input_type).toBeUndefined();
-    expect(inputs.find((n) => n.name === 'expl_2')?.label).toEqual({ tag: 'plain_text', content: '得分说明 *' });
+    expect(inputs.find((n) => n.name === 'expl_2')?.label).toEqual({ tag: 'plain_text', content: '得分说明 *', i18n_content: { zh_cn: '得分说明 *', en_us: 'Explanation *' } });
   });
 
   it('puts each error in red right after its input', () => {
@@ -318,7 +318,10 @@ describe('a self-evaluation with 60 indicators', () => {
   it('splits into several cards that are each valid', () => {
     expect(cards.length).toBeGreaterThan(1);
     for (const card of cards) expect(validateFeishuCard(card)).toEqual([]);
-    cards.forEach((card, i) => expect((card.header as J).title).toEqual({ tag: 'plain_text', content: `单位自评 · 县疾病预防控制中心（${i + 1}/${cards.length}）` }));
+    cards.forEach((card, i) => {
+      const suffix = `（${i + 1}/${cards.length}）`;
+      expect((card.header as J).title).toEqual({ tag: 'plain_text', content: `单位自评 · 县疾病预防控制中心${suffix}`, i18n_content: { zh_cn: `单位自评 · 县疾病预防控制中心${suffix}`, en_us: `Self-evaluation · 县疾病预防控制中心${suffix}` } });
+    });
   });
 
   it('puts every field name in exactly one card’s form, in order', () => {
@@ -690,5 +693,29 @@ describe('validateFeishuCard', () => {
       '$.body.elements[6]: multi_select_static is only allowed inside a form',
       '$.body.elements[7].text.content: at most 100 characters',
     ]));
+  });
+});
+
+describe('English beside Chinese (en_us i18n)', () => {
+  it('localises what the builder gave English for, declares both locales, and stays valid', () => {
+    const spec: CardSpec = {
+      header: { title: '单位自评 · 甲单位', titleEn: 'Self-evaluation · 甲单位', tags: [{ text: '填报中', textEn: 'Filling in' }] },
+      elements: [
+        { type: 'markdown', text: '请填写', textEn: 'Please fill in' },
+        { type: 'notice', tone: 'warning', text: '已退回', textEn: 'Returned' },
+        { type: 'form', name: 'f', elements: [{ type: 'input', name: 'x', label: '得分', labelEn: 'Score' }, { type: 'button', label: '提交', labelEn: 'Submit', submit: true, action: { id: 'self-eval.submit', value: { evaluationId: 1, version: 1, rev: 0 } } }] },
+      ],
+    };
+    const card = renderFeishuCard(spec) as J;
+    expect(validateFeishuCard(card)).toEqual([]);
+    expect((card.config as J).locales).toEqual(['zh_cn', 'en_us']);
+    const text = JSON.stringify(card);
+    for (const en of ['Self-evaluation · 甲单位', 'Filling in', 'Please fill in', 'Returned', 'Score', 'Submit']) expect(text).toMatch(new RegExp(`"en_us":"[^"]*${en}`));
+  });
+
+  it('adds no locales to a card without English', () => {
+    const card = renderFeishuCard({ header: { title: '只有中文' }, elements: [{ type: 'markdown', text: '正文' }] }) as J;
+    expect((card.config as J).locales).toBeUndefined();
+    expect(JSON.stringify(card)).not.toContain('i18n_content');
   });
 });

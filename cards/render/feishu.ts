@@ -47,7 +47,9 @@ function obj(props: Readonly<Record<string, FeishuJson | undefined>>): Node {
   return out;
 }
 
-const plain = (content: string): Node => ({ tag: 'plain_text', content });
+/** configure-multi-language-content.md: 2.0 localises per component with i18n_content. */
+const i18n = (zh: string, en: string | undefined): Node | undefined => (en === undefined ? undefined : { zh_cn: zh, en_us: en });
+const plain = (content: string, en?: string): Node => obj({ tag: 'plain_text', content, i18n_content: i18n(content, en) });
 
 function short(s: string): string {
   const chars = [...s];
@@ -158,7 +160,7 @@ function renderButton(b: Button, scope: Scope): Node {
   if (url) behaviors.push({ type: 'open_url', default_url: url });
   return obj({
     tag: 'button',
-    text: plain(short(b.label)),
+    text: plain(short(b.label), b.labelEn === undefined ? undefined : short(b.labelEn)),
     type: BUTTON_TYPE[b.style ?? 'default'] ?? 'default',
     behaviors: behaviors.length > 0 ? behaviors : undefined,
     confirm: b.confirm ? { title: plain(b.confirm.title), text: plain(b.confirm.text) } : undefined,
@@ -189,7 +191,7 @@ function renderInput(i: Input, scope: Scope): Node[] {
   const input = obj({
     tag: 'input',
     name: i.name,
-    label: plain(fieldLabel(i.label, i.required)),
+    label: plain(fieldLabel(i.label, i.required), i.labelEn === undefined ? undefined : fieldLabel(i.labelEn, i.required)),
     placeholder: i.placeholder ? plain(short(i.placeholder)) : undefined,
     default_value: i.value ?? '',
     max_length: max,
@@ -280,9 +282,14 @@ function renderElement(el: Element, scope: Scope): Node[] {
   switch (el.type) {
     case 'markdown': {
       const content = markdownMd(el.text);
-      return content === '' ? [] : [markdown(content)];
+      const en = el.textEn === undefined ? undefined : markdownMd(el.textEn);
+      return content === '' ? [] : [markdown(content, en === undefined ? {} : { i18n_content: { zh_cn: content, en_us: en } })];
     }
-    case 'notice': return [markdown(coloured(TONE_COLOR[el.tone] ?? 'blue', el.text, `${TONE_MARK[el.tone] ?? ''} `))];
+    case 'notice': {
+      const paint = (text: string) => coloured(TONE_COLOR[el.tone] ?? 'blue', text, `${TONE_MARK[el.tone] ?? ''} `);
+      const content = paint(el.text);
+      return [markdown(content, el.textEn === undefined ? {} : { i18n_content: { zh_cn: content, en_us: paint(el.textEn) } })];
+    }
     case 'divider': return [{ tag: 'hr' }];
     case 'fields':
       // One markdown per group rather than a column_set (5+ components): the 200-component
@@ -344,10 +351,10 @@ function renderHeader(h: CardSpec['header'], suffix: string): Node {
   const c = color(h.color);
   const tags = (h.tags ?? []).slice(0, 3); // title.md: at most three tags are shown
   return obj({
-    title: plain(`${h.title}${suffix}`),
+    title: plain(`${h.title}${suffix}`, h.titleEn === undefined ? undefined : `${h.titleEn}${suffix}`),
     subtitle: h.subtitle ? plain(h.subtitle) : undefined,
     template: c,
-    text_tag_list: tags.length > 0 ? tags.map((t) => ({ tag: 'text_tag', text: plain(t.text), color: TAG_COLOR[color(t.color ?? c)] })) : undefined,
+    text_tag_list: tags.length > 0 ? tags.map((t) => ({ tag: 'text_tag', text: plain(t.text, t.textEn), color: TAG_COLOR[color(t.color ?? c)] })) : undefined,
   });
 }
 
@@ -364,7 +371,12 @@ function renderOne(spec: CardSpec, elements: readonly Element[], suffix: string)
   return {
     schema: '2.0',
     // card-json-v2-structure.md: 2.0 cards are shared cards, update_multi may only be true.
-    config: obj({ update_multi: true, summary: spec.summary !== undefined ? { content: spec.summary } : undefined }),
+    config: obj({
+      update_multi: true,
+      summary: spec.summary !== undefined ? { content: spec.summary } : undefined,
+      // The card offers English beside Chinese when its builder gave English text.
+      locales: spec.header.titleEn !== undefined ? ['zh_cn', 'en_us'] : undefined,
+    }),
     header: renderHeader(spec.header, suffix),
     body: { elements: elements.flatMap((el) => renderRoot(el, scope)) },
   };

@@ -74,6 +74,18 @@ describe('POST /feishu/webhook', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('answers a card action with a toast in Chinese and English and a valid card', async () => {
+    const action = {
+      schema: '2.0',
+      header: { event_id: 'act-1', event_type: 'card.action.trigger', token: TOKEN, create_time: '1', tenant_key: 't', app_id: 'cli_routes' },
+      event: { operator: { open_id: 'ou_filler' }, token: 'c-1', action: { tag: 'button', value: { a: 'help.show', v: {} } }, context: { open_message_id: 'om_1', open_chat_id: 'oc' } },
+    };
+    const body = (await (await post(action)).json()) as { toast: unknown; card: { type: string; data: unknown } };
+    expect(body.toast).toEqual({ type: 'info', content: '待办已刷新', i18n: { zh_cn: '待办已刷新', en_us: 'Tasks refreshed' } });
+    expect(body.card.type).toBe('raw');
+    expect(validateFeishuCard(body.card.data)).toEqual([]);
+  });
+
   it('refuses an unsigned or wrongly signed event', async () => {
     const event = { schema: '2.0', header: { event_id: 'e-x', event_type: 'im.message.receive_v1', token: TOKEN }, event: {} };
     expect((await post(event, { sign: false })).status).toBe(401);

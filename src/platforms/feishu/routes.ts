@@ -6,6 +6,7 @@
  */
 import { Hono } from 'hono';
 import type { CardSpec } from '../../../cards/kit';
+import { englishFor } from '../../../cards/messages';
 import type { FeishuConfig } from '../../config/env';
 import type { Bot } from '../../bot/router';
 import type { Reply } from '../../bot/inbound';
@@ -23,7 +24,10 @@ export interface FeishuRouteOptions {
 /** The callback answer: `{toast, card: {type:'raw', data}}`, or `{}` (documented shapes). */
 export function feishuCallbackAnswer(reply: Reply, render: (spec: CardSpec) => unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (reply.toast) out.toast = { type: reply.toast.type, content: reply.toast.text, i18n: { zh_cn: reply.toast.text } };
+  if (reply.toast) {
+    const en = englishFor(reply.toast.text);
+    out.toast = { type: reply.toast.type, content: reply.toast.text, i18n: en ? { zh_cn: reply.toast.text, en_us: en } : { zh_cn: reply.toast.text } };
+  }
   if (reply.card) out.card = { type: 'raw', data: render(reply.card) };
   return out;
 }
