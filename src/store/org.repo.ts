@@ -1,18 +1,23 @@
-import { and, eq, inArray, isNull, or, asc } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, asc, sql } from 'drizzle-orm';
 import { identities, people, roles, units } from '../../db/schema';
 import type { Actor, RoleGrant, RoleName } from '../domain/roles';
 import type { Executor } from './db';
+import { prepared } from './prepared';
 
 export type Platform = 'local' | 'feishu' | 'dingtalk';
 
 export async function findActorByIdentity(db: Executor, platform: Platform, externalId: string): Promise<Actor | null> {
   // One round trip (this runs on every click): the person with each of their roles as a row.
-  const rows = await db
-    .select({ personId: people.id, name: people.name, role: roles.role, unitId: roles.unitId, campaignId: roles.campaignId })
-    .from(identities)
-    .innerJoin(people, eq(people.id, identities.personId))
-    .leftJoin(roles, eq(roles.personId, people.id))
-    .where(and(eq(identities.platform, platform), eq(identities.externalId, externalId)));
+  const query = prepared(db, 'actorByIdentity', (d) =>
+    d
+      .select({ personId: people.id, name: people.name, role: roles.role, unitId: roles.unitId, campaignId: roles.campaignId })
+      .from(identities)
+      .innerJoin(people, eq(people.id, identities.personId))
+      .leftJoin(roles, eq(roles.personId, people.id))
+      .where(and(eq(identities.platform, sql.placeholder('platform')), eq(identities.externalId, sql.placeholder('externalId'))))
+      .prepare(),
+  );
+  const rows = await query.all({ platform, externalId });
   const first = rows[0];
   if (!first) return null;
   const grants = rows.flatMap((r) => (r.role ? [{ role: r.role, unitId: r.unitId, campaignId: r.campaignId }] : []));

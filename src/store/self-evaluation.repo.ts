@@ -1,8 +1,9 @@
-import { and, asc, desc, eq } from 'drizzle-orm';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { campaignStages, campaigns, reviewDecisions, selfEvaluationItems, selfEvaluationVersions, selfEvaluations, units } from '../../db/schema';
 import type { Decision, EvaluationState, Indicator, ItemInput } from '../domain/self-evaluation';
 import { indicatorsOf } from './campaign.repo';
 import type { Executor } from './db';
+import { prepared } from './prepared';
 
 export interface VersionView {
   id: number;
@@ -37,21 +38,25 @@ export interface LoadedEvaluation {
 export async function loadEvaluation(db: Executor, evaluationId: number): Promise<LoadedEvaluation | null> {
   // One round trip for the evaluation, its campaign, unit, 自评 stage and current version:
   // this runs on every click.
-  const rows = await db
-    .select({
-      ev: selfEvaluations,
-      campaign: { id: campaigns.id, name: campaigns.name, year: campaigns.year, schemeId: campaigns.schemeId },
-      unit: { id: units.id, name: units.name, groupName: units.groupName },
-      stageStatus: campaignStages.status,
-      version: selfEvaluationVersions,
-    })
-    .from(selfEvaluations)
-    .innerJoin(campaigns, eq(campaigns.id, selfEvaluations.campaignId))
-    .innerJoin(units, eq(units.id, selfEvaluations.unitId))
-    .innerJoin(selfEvaluationVersions, and(eq(selfEvaluationVersions.evaluationId, selfEvaluations.id), eq(selfEvaluationVersions.version, selfEvaluations.currentVersion)))
-    .leftJoin(campaignStages, and(eq(campaignStages.campaignId, selfEvaluations.campaignId), eq(campaignStages.stage, 'self_evaluation')))
-    .where(eq(selfEvaluations.id, evaluationId))
-    .limit(1);
+  const query = prepared(db, 'loadEvaluation', (d) =>
+    d
+      .select({
+        ev: selfEvaluations,
+        campaign: { id: campaigns.id, name: campaigns.name, year: campaigns.year, schemeId: campaigns.schemeId },
+        unit: { id: units.id, name: units.name, groupName: units.groupName },
+        stageStatus: campaignStages.status,
+        version: selfEvaluationVersions,
+      })
+      .from(selfEvaluations)
+      .innerJoin(campaigns, eq(campaigns.id, selfEvaluations.campaignId))
+      .innerJoin(units, eq(units.id, selfEvaluations.unitId))
+      .innerJoin(selfEvaluationVersions, and(eq(selfEvaluationVersions.evaluationId, selfEvaluations.id), eq(selfEvaluationVersions.version, selfEvaluations.currentVersion)))
+      .leftJoin(campaignStages, and(eq(campaignStages.campaignId, selfEvaluations.campaignId), eq(campaignStages.stage, 'self_evaluation')))
+      .where(eq(selfEvaluations.id, sql.placeholder('id')))
+      .limit(1)
+      .prepare(),
+  );
+  const rows = await query.all({ id: evaluationId });
   const row = rows[0];
   if (!row) return null;
   const current = { ...versionView(row.version), items: await itemsOf(db, row.version.id) };
@@ -100,11 +105,15 @@ function versionView(v: typeof selfEvaluationVersions.$inferSelect): Omit<Versio
 }
 
 async function itemsOf(db: Executor, versionId: number): Promise<ItemInput[]> {
-  return db
-    .select({ indicatorId: selfEvaluationItems.indicatorId, claimedScore: selfEvaluationItems.claimedScore, explanation: selfEvaluationItems.explanation, evidenceLinks: selfEvaluationItems.evidenceLinks })
-    .from(selfEvaluationItems)
-    .where(eq(selfEvaluationItems.versionId, versionId))
-    .orderBy(asc(selfEvaluationItems.indicatorId));
+  const query = prepared(db, 'itemsOf', (d) =>
+    d
+      .select({ indicatorId: selfEvaluationItems.indicatorId, claimedScore: selfEvaluationItems.claimedScore, explanation: selfEvaluationItems.explanation, evidenceLinks: selfEvaluationItems.evidenceLinks })
+      .from(selfEvaluationItems)
+      .where(eq(selfEvaluationItems.versionId, sql.placeholder('versionId')))
+      .orderBy(asc(selfEvaluationItems.indicatorId))
+      .prepare(),
+  );
+  return query.all({ versionId });
 }
 
 export async function listVersions(db: Executor, evaluationId: number): Promise<VersionView[]> {
