@@ -30,17 +30,21 @@ export async function rolesOf(db: Executor, personId: number): Promise<RoleGrant
 
 /** The fillers and heads of a unit and the evaluators of its campaign, in one query. */
 export async function peopleAroundUnit(db: Executor, scope: { campaignId: number; unitId: number }) {
-  const rows = await db
-    .selectDistinct({ id: people.id, name: people.name, role: roles.role, unitId: roles.unitId })
-    .from(roles)
-    .innerJoin(people, eq(people.id, roles.personId))
-    .where(
-      and(
-        or(and(inArray(roles.role, ['filler', 'unit_head']), eq(roles.unitId, scope.unitId)), eq(roles.role, 'evaluator')),
-        or(isNull(roles.campaignId), eq(roles.campaignId, scope.campaignId)),
-      ),
-    )
-    .orderBy(asc(people.id));
+  const query = prepared(db, 'peopleAroundUnit', (d) =>
+    d
+      .selectDistinct({ id: people.id, name: people.name, role: roles.role, unitId: roles.unitId })
+      .from(roles)
+      .innerJoin(people, eq(people.id, roles.personId))
+      .where(
+        and(
+          or(and(inArray(roles.role, ['filler', 'unit_head']), eq(roles.unitId, sql.placeholder('unitId'))), eq(roles.role, 'evaluator')),
+          or(isNull(roles.campaignId), eq(roles.campaignId, sql.placeholder('campaignId'))),
+        ),
+      )
+      .orderBy(asc(people.id))
+      .prepare(),
+  );
+  const rows = await query.all({ unitId: scope.unitId, campaignId: scope.campaignId });
   const pick = (role: RoleName, ofUnit: boolean) => {
     const seen = new Set<number>();
     return rows.filter((r) => r.role === role && (!ofUnit || r.unitId === scope.unitId) && !seen.has(r.id) && seen.add(r.id)).map((r) => ({ id: r.id, name: r.name }));

@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
 import { messages, outbox } from '../../db/schema';
 import type { CardSpec } from '../../cards/kit';
 import type { Executor } from './db';
+import { prepared } from './prepared';
 
 export interface OutboundMessage {
   /** Unique per intended delivery: enqueuing the same key twice sends once. */
@@ -23,7 +24,10 @@ export async function enqueue(db: Executor, msgs: readonly OutboundMessage[], no
 export type OutboxRow = typeof outbox.$inferSelect;
 
 export async function dueOutbox(db: Executor, now: number, limit: number): Promise<OutboxRow[]> {
-  return db.select().from(outbox).where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now))).orderBy(asc(outbox.id)).limit(limit);
+  const query = prepared(db, 'dueOutbox', (d) =>
+    d.select().from(outbox).where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, sql.placeholder('now')))).orderBy(asc(outbox.id)).limit(sql.placeholder('limit')).prepare(),
+  );
+  return query.all({ now, limit });
 }
 
 export async function markSent(db: Executor, id: number, now: number): Promise<void> {

@@ -12,6 +12,8 @@ import type { ActionContext } from '../../bot/router';
 import { appendAudit } from '../../store/audit.repo';
 import type { Executor } from '../../store/db';
 import { peopleAroundUnit } from '../../store/org.repo';
+
+type PeopleAround = Awaited<ReturnType<typeof peopleAroundUnit>>;
 import { enqueue, type OutboundMessage } from '../../store/outbox.repo';
 import { writeTransaction } from '../../store/serialize';
 import { applyTransition, loadEvaluation, type LoadedEvaluation } from '../../store/self-evaluation.repo';
@@ -79,6 +81,8 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
     }
     if (errors.length > 0) return toast('error', `有 ${errors.length} 处需要修改，未保存`, cardFor(kind, loaded, { errors, values }));
 
+    // Who is around the unit is read before the write lock, from a prepared query.
+    const around = await peopleAroundUnit(deps.db, { campaignId: loaded.state.campaignId, unitId: loaded.state.unitId });
     const applied = await writeTransaction(deps.db, async (tx) => {
       const after = await applyTransition(tx, { loaded, decision: decided.decision, actorId: actor.personId, now, content, review });
       if (!after) return null;
@@ -87,7 +91,7 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
         before: { status: loaded.state.status, version: loaded.state.currentVersion, revision: loaded.state.revision },
         after: { status: after.state.status, version: after.state.currentVersion, revision: after.state.revision, ...(review ? { review } : {}), ...(content ? { totalItems: content.items.length } : {}) },
       });
-      await enqueue(tx, await fanOut(tx, after, decided.decision, loaded.current.version, loaded.state.status, actor.personId, now), now);
+      await enqueue(tx, await fanOut(tx, around, after, decided.decision, loaded.current.version, loaded.state.status, actor.personId, now), now);
       return after;
     });
     if (!applied) {
@@ -99,11 +103,10 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
 }
 
 /** Who hears about a transition, and which of their cards are refreshed. */
-async function fanOut(tx: Executor, after: LoadedEvaluation, decision: Decision, actedVersion: number, statusBefore: string, actorId: number, now: number): Promise<OutboundMessage[]> {
-  const { id, campaignId, unitId, revision } = after.state;
+async function fanOut(tx: Executor, around: PeopleAround, after: LoadedEvaluation, decision: Decision, actedVersion: number, statusBefore: string, actorId: number, now: number): Promise<OutboundMessage[]> {
+  const { id, campaignId, revision } = after.state;
   const view = toView(after);
-  const scope = { campaignId, unitId };
-  const { fillers, heads, evaluators } = await peopleAroundUnit(tx, scope);
+  const { fillers, heads, evaluators } = around;
   const out: OutboundMessage[] = [];
   const send = (personId: number, subject: string, card: CardSpec, what: string) =>
     out.push({ dedupeKey: `self-eval:${id}:v${view.version}:${what}:${personId}`, kind: 'send', personId, subject, card });
