@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import schemeJson from '../../db/seed/schemes/haian-legal-person.json';
 import { flattenIndicators, parseSchemeFile } from '../../db/seed/scheme-file';
 import type { StageName, StageState } from '../../src/domain/campaign';
-import { fieldNames, parseReviewForm, parseSelfEvaluationForm, type FormValues, type Indicator, type ItemInput } from '../../src/domain/self-evaluation';
+import { fieldNames, parseReviewForm, parseSelfEvaluationForm, type FormValues, type Indicator } from '../../src/domain/self-evaluation';
 import { encodeAction, parseAction } from '../actions';
 import { buildCampaignConsoleCard, type CampaignConsoleView } from '../campaign.card';
 import { actions, button, md, notice, walk, type Button, type CardSpec, type Element, type Input } from '../kit';
@@ -17,6 +17,7 @@ import {
 } from '../self-evaluation.card';
 import { FeishuCardTooLargeError, renderFeishuCard, renderFeishuCards, type FeishuCard } from './feishu';
 import { FEISHU_CARD_MAX_BYTES, FEISHU_CARD_MAX_COMPONENTS, measureFeishuCard, validateFeishuCard } from './feishu-validate';
+import { ind, INDICATORS, REF, view } from '../self-evaluation.fixtures';
 
 // ---------------------------------------------------------------------------- helpers
 
@@ -48,28 +49,6 @@ const specInputs = (spec: CardSpec): Input[] => [...walk(spec.elements)].filter(
 const decode = (s: string): string => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
 
 // ---------------------------------------------------------------------------- fixtures
-
-const ind = (o: Partial<Indicator> & Pick<Indicator, 'id' | 'code'>): Indicator => ({
-  parentCode: null, level: 1, title: `指标${o.code}`, maxPoints: 10, scoringGuide: '按细则评分', evidence: '', evidenceRequired: false, explanationRequired: false, ...o,
-});
-
-const INDICATORS: Indicator[] = [
-  ind({ id: 1, code: '1', title: '履职情况', maxPoints: 25 }),
-  ind({ id: 2, code: '1.1', parentCode: '1', level: 2, title: '按宗旨开展活动', maxPoints: 15, evidence: '工作台账', evidenceRequired: true, explanationRequired: true }),
-  ind({ id: 3, code: '1.2', parentCode: '1', level: 2, title: '满意度', maxPoints: 10 }),
-  ind({ id: 4, code: '2', title: '编制管理', maxPoints: 5, explanationRequired: true }),
-];
-const ITEMS: ItemInput[] = [
-  { indicatorId: 2, claimedScore: 12.5, explanation: '逐项自查已落实', evidenceLinks: ['https://a.example.cn/1', 'https://b.example.cn/2'] },
-  { indicatorId: 3, claimedScore: null, explanation: '', evidenceLinks: [] },
-  { indicatorId: 4, claimedScore: 5, explanation: '未超编', evidenceLinks: [] },
-];
-const REF = { evaluationId: 5, version: 2, rev: 3 };
-
-const view = (o: Partial<SelfEvaluationView> = {}): SelfEvaluationView => ({
-  ...REF, status: 'draft', campaignName: '2026年度事业单位法人履职评估', unitName: '县疾病预防控制中心',
-  dueAt: Date.parse('2026-12-31T15:59:59.999Z'), indicators: INDICATORS, items: ITEMS, report: '', stageOpen: true, lastReturn: null, ...o,
-});
 
 const badValues: FormValues = {
   score_2: 'abc', expl_2: '', evid_2: ['https://ok.example.cn/1', 'www.x.com'],
