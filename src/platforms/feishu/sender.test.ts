@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import { identities, messages, outbox } from '../../../db/schema';
 import { md, type CardSpec } from '../../../cards/kit';
 import { buildDeps, silentLogger } from '../../deps';
-import { drainOutbox, PermanentFailure, RetryLater, type Sender } from '../../outbox/sender';
+import { drainOutbox } from '../../outbox/sender';
 import { createRateLimiter, type RateLimits } from '../../outbox/rate-limit';
 import { enqueue } from '../../store/outbox.repo';
 import { failedDeliveries } from '../../store/outbox-status.repo';
@@ -257,58 +257,5 @@ describe('feishu sender', () => {
     expect(refused).toMatchObject({ status: 'failed', attempts: 1 });
     expect(refused!.lastError).toContain('230099');
     expect(mock.state.messages).toHaveLength(0);
-  });
-});
-
-describe('outbox: RetryLater and PermanentFailure from any sender', () => {
-  let h: H;
-  let personId: number;
-  beforeEach(async () => {
-    h = await createHarness();
-    personId = (await h.personByMobile('13800000001')).id;
-  });
-  afterEach(async () => h.close());
-  const deps = () => buildDeps(h.db, { clock: h.now, log: silentLogger });
-
-  it('RetryLater puts a row off without counting an attempt, and it is not retried in the same pass', async () => {
-    await enqueue(h.db, [{ dedupeKey: 'rl', kind: 'send', personId, subject: 'rl', card: card('x') }], h.now());
-    let calls = 0;
-    const slowDown: Sender = { deliver: async () => { calls++; throw new RetryLater(0, 'slow down'); } };
-    expect(await drainOutbox(deps(), slowDown)).toEqual({ sent: 0, failed: 0 });
-    expect(calls).toBe(1);
-    const [row] = await h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'rl'));
-    expect(row).toMatchObject({ status: 'pending', attempts: 0, lastError: 'retry later: slow down' });
-    expect(row!.nextAttemptAt).toBe(h.now() + 1);
-    for (let i = 0; i < 20; i++) {
-      h.advance(1000);
-      await drainOutbox(deps(), slowDown);
-    }
-    const [after] = await h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'rl'));
-    expect(after).toMatchObject({ status: 'pending', attempts: 0 });
-    expect(calls).toBe(21);
-    const works: Sender = { deliver: async () => {} };
-    h.advance(1000);
-    expect(await drainOutbox(deps(), works)).toEqual({ sent: 1, failed: 0 });
-  });
-
-  it('RetryLater waits the given delay', async () => {
-    await enqueue(h.db, [{ dedupeKey: 'rl2', kind: 'send', personId, subject: 'rl2', card: card('x') }], h.now());
-    const later: Sender = { deliver: async () => { throw new RetryLater(30_000); } };
-    await drainOutbox(deps(), later);
-    const [row] = await h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'rl2'));
-    expect(row!.nextAttemptAt).toBe(h.now() + 30_000);
-  });
-
-  it('PermanentFailure marks the row failed at once with its reason, and it is never tried again', async () => {
-    await enqueue(h.db, [{ dedupeKey: 'pf', kind: 'send', personId, subject: 'pf', card: card('x') }], h.now());
-    let calls = 0;
-    const refusing: Sender = { deliver: async () => { calls++; throw new PermanentFailure('没有这个人'); } };
-    expect(await drainOutbox(deps(), refusing)).toEqual({ sent: 0, failed: 1 });
-    const [row] = await h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'pf'));
-    expect(row).toMatchObject({ status: 'failed', attempts: 1, lastError: '没有这个人' });
-    h.advance(24 * 3600_000);
-    await drainOutbox(deps(), refusing);
-    expect(calls).toBe(1);
-    expect((await failedDeliveries(h.db, 5)).map((f) => [f.subject, f.lastError])).toEqual([['pf', '没有这个人']]);
   });
 });
