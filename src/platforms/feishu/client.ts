@@ -20,6 +20,7 @@
  * logger is silenced; callers log the classified error.
  */
 import * as lark from '@larksuiteoapi/node-sdk';
+import { sdkDomain } from './domain';
 
 export type FeishuErrorKind = 'rate_limited' | 'transient' | 'permanent';
 
@@ -164,13 +165,12 @@ const chunk = <T>(xs: readonly T[], n: number): T[][] => {
 };
 
 export function createFeishuClient(cfg: FeishuClientConfig) {
-  const domain = cfg.domain === 'feishu' ? lark.Domain.Feishu : cfg.domain === 'lark' ? lark.Domain.Lark : cfg.domain.replace(/\/+$/, '');
   const cache = new TokenCache();
   const client = new lark.Client({
     appId: cfg.appId,
     appSecret: cfg.appSecret,
     appType: lark.AppType.SelfBuild,
-    domain,
+    domain: sdkDomain(cfg.domain),
     cache,
     logger: silent,
     loggerLevel: lark.LoggerLevel.fatal,
