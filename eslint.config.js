@@ -19,6 +19,7 @@ export default tseslint.config(
   },
   {
     files: ['src/domain/**/*.ts', 'cards/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [nodeBuiltins, drizzle, sdks, hono] }] },
   },
   {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import schemeJson from '../db/seed/schemes/haian-legal-person.json';
-import { flattenIndicators, parseSchemeFile } from '../db/seed/scheme-file';
+import { flattenIndicators, parseSchemeFile } from '../src/domain/scheme';
 import { parseReviewForm, parseSelfEvaluationForm, type FieldError, type FormValues, type Indicator, type ItemInput } from '../src/domain/self-evaluation';
 import { parseAction } from './actions';
 import { walk, type Button, type CardSpec, type Element, type Input, type Panel } from './kit';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import schemeJson from '../../db/seed/schemes/haian-legal-person.json';
-import { flattenIndicators, parseSchemeFile } from '../../db/seed/scheme-file';
+import { flattenIndicators, parseSchemeFile } from '../../src/domain/scheme';
 import type { StageName, StageState } from '../../src/domain/campaign';
 import { fieldNames, parseReviewForm, parseSelfEvaluationForm, type FormValues, type Indicator } from '../../src/domain/self-evaluation';
 import { encodeAction, parseAction } from '../actions';

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../client';
-import { parseSchemeFile, type SchemeFile } from './scheme-file';
+import { parseSchemeFile, type SchemeFile } from '../../src/domain/scheme';
 import { readUnitsFile } from '../../scripts/import/units-file';
 import { importUnitsAndPeople } from '../../src/store/import.repo';
 import { installScheme } from '../../src/store/scheme.repo';

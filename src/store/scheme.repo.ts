@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { indicators, schemes } from '../../db/schema';
-import { flattenIndicators, type SchemeFile } from '../../db/seed/scheme-file';
+import { flattenIndicators, type SchemeFile } from '../domain/scheme';
 import type { Executor } from './db';
 
 /** Stores a validated scheme and its indicator rows; a scheme already stored (same code and version) is reused. */

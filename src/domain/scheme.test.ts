@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { flattenIndicators, parseSchemeFile, type SchemeFile } from './scheme-file';
+import { flattenIndicators, parseSchemeFile, type SchemeFile } from './scheme';
 
-const shipped: unknown = JSON.parse(readFileSync(new URL('./schemes/haian-legal-person.json', import.meta.url), 'utf8'));
+const shipped: unknown = JSON.parse(readFileSync(new URL('../../db/seed/schemes/haian-legal-person.json', import.meta.url), 'utf8'));
 
 type Node = { code: string; title: string; maxPoints: number; children?: Node[]; [k: string]: unknown };
 /** A small valid scheme: 1 (10) → 1.1 (4), 1.2 (6); 2 (5) without children. */
