@@ -117,6 +117,35 @@ describe('outbox sender', () => {
     expect([...seen.values()].flat().length).toBeGreaterThanOrEqual(30);
   });
 
+  it('commits deliveries that finish together in one transaction, and a bad record fails only its own row', async () => {
+    const everyone = [personId, (await h.personByMobile('13800000003')).id, (await h.personByMobile('13800000005')).id, (await h.personByMobile('13800000007')).id];
+    const msgs = everyone.map((p, i) => ({ dedupeKey: `k-group-${i}`, kind: 'send' as const, personId: p, subject: `group-${i}`, card: card(String(i)) }));
+    await enqueue(h.db, msgs, h.now());
+    const rows = await h.db.select({ id: outbox.id, dedupeKey: outbox.dedupeKey }).from(outbox);
+    const badId = rows.find((r) => r.dedupeKey === 'k-group-2')!.id;
+    // Records written in one transaction get the same transaction object.
+    const byTx = new Map<object, number[]>();
+    // All four deliveries finish at about the same moment, so most queue behind the first commit.
+    const together: Sender = {
+      deliver: async ({ row }) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return async (tx) => {
+          byTx.set(tx, [...(byTx.get(tx) ?? []), row.id]);
+          if (row.id === badId) throw new Error('record refused');
+        };
+      },
+    };
+    const result = await drainOutbox(deps(), together, { concurrency: 4 });
+    expect(result).toEqual({ sent: 3, failed: 1 });
+    const status = await h.db.select({ dedupeKey: outbox.dedupeKey, status: outbox.status, attempts: outbox.attempts, lastError: outbox.lastError }).from(outbox);
+    expect(status.filter((r) => r.status === 'sent' && r.dedupeKey.startsWith('k-group')).map((r) => r.dedupeKey).sort()).toEqual(['k-group-0', 'k-group-1', 'k-group-3']);
+    expect(status.find((r) => r.dedupeKey === 'k-group-2')).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringContaining('record refused') });
+    // Some deliveries were written down together (then, because one record failed, one by one).
+    const sizes = [...byTx.values()].map((ids) => ids.length);
+    expect(Math.max(...sizes)).toBeGreaterThanOrEqual(2);
+    expect(byTx.size).toBeLessThan(4 + 4);
+  });
+
   it('RetryLater puts a row off without counting an attempt, and it is not retried in the same pass', async () => {
     await enqueue(h.db, [{ dedupeKey: 'rl', kind: 'send', personId, subject: 'rl', card: card('x') }], h.now());
     let calls = 0;

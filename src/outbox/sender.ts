@@ -60,7 +60,52 @@ export interface DrainOptions {
   readonly concurrency?: number;
 }
 
+/**
+ * Group commit: deliveries that finish while a commit is running are written down together in
+ * the next transaction, so under load many cards share one commit instead of paying one each.
+ * Each caller still waits until its own row is committed. If a shared transaction fails, its
+ * rows are committed one by one, so one bad record fails only its own row.
+ */
+function createSentCommitter(deps: Deps) {
+  type Item = { rowId: number; record: DeliveryRecord | null; done: (e?: unknown) => void };
+  let pending: Item[] = [];
+  let flushing = false;
+  const commit = (items: Item[]) =>
+    writeTransaction(deps.db, async (tx) => {
+      const at = deps.clock();
+      for (const it of items) {
+        if (it.record) await it.record(tx);
+        await markSent(tx, it.rowId, at);
+      }
+    });
+  const flush = async () => {
+    flushing = true;
+    // The embedded driver commits synchronously, so without a pause no other delivery's answer
+    // could ever be read in between: yield once to the event loop to let finished ones join.
+    await new Promise((r) => setTimeout(r, 0));
+    while (pending.length > 0) {
+      const items = pending;
+      pending = [];
+      try {
+        await commit(items);
+        for (const it of items) it.done();
+        if (pending.length === 0) await new Promise((r) => setTimeout(r, 0));
+      } catch (e) {
+        if (items.length === 1) items[0]!.done(e);
+        else for (const it of items) await commit([it]).then(() => it.done(), (err: unknown) => it.done(err));
+      }
+    }
+    flushing = false;
+  };
+  return (rowId: number, record: DeliveryRecord | null): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      pending.push({ rowId, record, done: (e) => (e === undefined ? resolve() : reject(e as Error)) });
+      if (!flushing) void flush();
+    });
+}
+
 export async function drainOutbox(deps: Deps, sender: Sender, opts: DrainOptions = {}): Promise<{ sent: number; failed: number }> {
+  const commitSent = createSentCommitter(deps);
   let sent = 0;
   let failed = 0;
   const deferred = new Set<number>();
@@ -74,10 +119,7 @@ export async function drainOutbox(deps: Deps, sender: Sender, opts: DrainOptions
       const card = (row.payload as { card: CardSpec }).card;
       try {
         const record = await sender.deliver({ row, card }, now);
-        await writeTransaction(deps.db, async (tx) => {
-          if (record) await record(tx);
-          await markSent(tx, row.id, deps.clock());
-        });
+        await commitSent(row.id, record ?? null);
         return { outcome: 'sent' };
       } catch (e) {
         if (e instanceof RetryLater) {
