@@ -1,9 +1,11 @@
 /**
- * Node-only: the demo a newcomer sees on first start — the 事业单位法人履职评估 scheme, six units
- * in two groups with a filler and a head each, an evaluator and a leader, and a campaign in
- * its first stage. Every step is idempotent, so an interrupted seed completes on the next start.
+ * Node-only: the demo a newcomer sees on first start — every scheme template in ./schemes (the
+ * eight evaluation schemes of the seed), six units in two groups with a filler and a head each,
+ * an evaluator and a leader, and a campaign on the 事业单位法人履职评估 scheme in its first stage.
+ * Every step is idempotent, so an interrupted seed completes on the next start.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../client';
 import { parseSchemeFile, type SchemeFile } from '../../src/domain/scheme';
@@ -19,6 +21,7 @@ import { shanghaiDate } from '../../src/domain/time';
 
 export const DEMO_UNITS_FILE = fileURLToPath(new URL('./samples/units.csv', import.meta.url));
 export const DEMO_SCHEME_FILE = fileURLToPath(new URL('./schemes/haian-legal-person.json', import.meta.url));
+export const SCHEME_TEMPLATES_DIR = fileURLToPath(new URL('./schemes/', import.meta.url));
 
 export async function loadSchemeFile(path: string): Promise<SchemeFile> {
   let raw: unknown;
@@ -32,16 +35,24 @@ export async function loadSchemeFile(path: string): Promise<SchemeFile> {
   return parsed.scheme;
 }
 
+/** Every template in SCHEME_TEMPLATES_DIR (*.json), validated, in file-name order. */
+export async function loadSchemeTemplates(dir = SCHEME_TEMPLATES_DIR): Promise<SchemeFile[]> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+  return Promise.all(names.map((n) => loadSchemeFile(join(dir, n))));
+}
+
 /** Seeds the demo when the database has no campaign yet. Returns the campaign id, or null when skipped. */
 export async function seedDemoIfEmpty(db: Db, now: number): Promise<number | null> {
   if ((await countCampaigns(db)) > 0) return null;
   const scheme = await loadSchemeFile(DEMO_SCHEME_FILE);
+  const templates = (await loadSchemeTemplates()).filter((t) => t.code !== scheme.code);
   const people = await readUnitsFile(DEMO_UNITS_FILE);
   if (!people.ok) throw new Error(`demo units file is invalid: ${JSON.stringify(people.errors)}`);
   await importUnitsAndPeople(db, people.records, now, null);
   return writeTransaction(db, async (tx) => {
     if ((await countCampaigns(tx)) > 0) return null;
     const { id: schemeId } = await installScheme(tx, scheme, now);
+    for (const t of templates) await installScheme(tx, t, now);
     const year = Number(shanghaiDate(now).slice(0, 4));
     const campaignId = await createCampaign(tx, { schemeId, name: `${year}年度事业单位法人履职评估`, year, unitIds: await allUnitIds(tx) }, now);
     await appendAudit(tx, { at: now, actorId: null, action: 'campaign.create', subjectType: 'campaign', subjectId: campaignId, after: { schemeId, year, demo: true } });
