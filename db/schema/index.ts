@@ -3,3 +3,4 @@ export * from './scheme';
 export * from './campaign';
 export * from './self-evaluation';
 export * from './infra';
+export * from './grading';
