@@ -4,14 +4,25 @@
  * Commands live in COMMANDS (words → handler); a handler returns the exit code:
  * 0 done, 1 failed (bad data, bad environment), 2 wrong usage.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { feishuConfig, parseEnv } from '../src/config/env';
+import { gradeCampaign } from '../src/domain/grading';
+import type { GradingResult, UnitResult } from '../src/domain/grading-types';
+import { PLAN_STATUS_LABELS, parsePlanItems, type PlanCommand } from '../src/domain/individual-plan';
+import type { SchemeFile } from '../src/domain/scheme';
 import { createFeishuClient } from '../src/platforms/feishu/client';
 import { mapPeopleToFeishu } from '../src/platforms/feishu/people';
 import { openDatabase } from '../src/runtime/open-db';
+import type { Db } from '../src/store/db';
+import { findCampaignUnit, importScores, loadCampaignScheme, loadGradingInput, setUnitFacts, type RowError } from '../src/store/grading.repo';
 import { importUnitsAndPeople } from '../src/store/import.repo';
+import { actOnPlan, actorByMobile, listPlans } from '../src/store/individual-indicators.repo';
+import { getPerson } from '../src/store/org.repo';
+import { readScoresFile } from './import/scores-file';
 import { readUnitsFile, type ImportError } from './import/units-file';
 
 export interface Io {
@@ -23,6 +34,8 @@ interface Context {
   /** Positional arguments after the command words. */
   args: string[];
   flags: Set<string>;
+  /** Options that take a value (`--as 138…` or `--as=138…`). */
+  options: Map<string, string>;
   env: Record<string, string | undefined>;
   io: Io;
 }
@@ -31,8 +44,15 @@ interface Command {
   usage: string;
   description: string;
   flags: readonly string[];
+  /** Options that take a value; each must be one of VALUE_OPTIONS. */
+  options?: readonly string[];
   run: (ctx: Context) => Promise<number>;
 }
+
+/** Options that take the next argument as their value, whatever the command. */
+const VALUE_OPTIONS = ['--as', '--tier', '--comment'] as const;
+
+const PLAN_SCOPE = '<评估编号> <单位编码> <指标编码>';
 
 const COMMANDS: Record<string, Command> = {
   'import units': {
@@ -40,6 +60,58 @@ const COMMANDS: Record<string, Command> = {
     description: '导入单位与人员（表头：单位编码、单位名称、组别、主管部门、姓名、手机号、邮箱、角色）；--dry-run 只校验不写入',
     flags: ['--dry-run'],
     run: importUnits,
+  },
+  grade: {
+    usage: 'grade <评估编号> [--json]',
+    description: '按评估方案计算综合得分、组内排名和等次，按组别列出（排名、单位、得分、等次、说明）；--json 输出完整结果',
+    flags: ['--json'],
+    run: grade,
+  },
+  'scores import': {
+    usage: 'scores import <评估编号> <文件.xlsx|文件.csv> [--dry-run]',
+    description: '导入评分（表头：单位编码、评估主体、指标编码、评分人、分值）。评分人填手机号为实名评分，填答卷编号（如“问卷12”）为匿名问卷；逐行校验，有错则全部不导入',
+    flags: ['--dry-run'],
+    run: scoresImport,
+  },
+  'facts set': {
+    usage: 'facts set <评估编号> <单位编码> <事实>=<值>...',
+    description: '设置单位的事实（一票否决、降级规则读取的数据，如 major-accident=是、complaints=3）',
+    flags: [],
+    run: factsSet,
+  },
+  'indicators draft': {
+    usage: `indicators draft ${PLAN_SCOPE} <个性指标.json> [--tier <档次>] --as <手机号>`,
+    description: '主管部门审核人起草或修改个性指标方案（JSON 数组，每项含 code、title、maxPoints、scoringGuide、evidence，分值合计须等于该指标分值）',
+    flags: [],
+    options: ['--as', '--tier'],
+    run: (ctx) => planCommand(ctx, 'draft'),
+  },
+  'indicators submit': {
+    usage: `indicators submit ${PLAN_SCOPE} --as <手机号>`,
+    description: '主管部门审核人提交个性指标方案，交评估组审核',
+    flags: [],
+    options: ['--as'],
+    run: (ctx) => planCommand(ctx, 'submit'),
+  },
+  'indicators approve': {
+    usage: `indicators approve ${PLAN_SCOPE} [--comment <意见>] --as <手机号>`,
+    description: '评估组审核通过个性指标方案',
+    flags: [],
+    options: ['--as', '--comment'],
+    run: (ctx) => planCommand(ctx, 'approve'),
+  },
+  'indicators return': {
+    usage: `indicators return ${PLAN_SCOPE} --comment <意见> --as <手机号>`,
+    description: '评估组退回个性指标方案（须填写修改意见），主管部门据此起草新版本',
+    flags: [],
+    options: ['--as', '--comment'],
+    run: (ctx) => planCommand(ctx, 'return'),
+  },
+  'indicators show': {
+    usage: 'indicators show <评估编号> <单位编码> [<指标编码>]',
+    description: '列出单位个性指标方案的各个版本、状态和审核意见',
+    flags: [],
+    run: planShow,
   },
   'feishu map-people': {
     usage: 'feishu map-people',
@@ -52,7 +124,7 @@ const COMMANDS: Record<string, Command> = {
 export function usage(): string {
   const lines = ['用法：npm run cli -- <命令> [参数]', '', '命令：'];
   for (const c of Object.values(COMMANDS)) lines.push(`  ${c.usage}`, `      ${c.description}`);
-  lines.push('', '示例：npm run cli -- import units db/seed/samples/units.csv');
+  lines.push('', '示例：npm run cli -- import units db/seed/samples/units.csv', '      npm run cli -- grade 1');
   return lines.join('\n');
 }
 
@@ -67,9 +139,7 @@ async function importUnits({ args, flags, env, io }: Context): Promise<number> {
     io.err(usage());
     return 2;
   }
-  // `npm run cli` runs in the package root; resolve the path from where the user typed it.
-  const base = env.npm_lifecycle_event === 'cli' && env.INIT_CWD ? env.INIT_CWD : process.cwd();
-  const file = resolve(base, given);
+  const file = userPath(env, given);
   if (!existsSync(file)) {
     io.err(`找不到文件：${given}`);
     return 1;
@@ -112,6 +182,279 @@ async function importUnits({ args, flags, env, io }: Context): Promise<number> {
   }
 }
 
+/** Opens the configured database for a command; a bad environment is reported and gives 1. */
+async function withDatabase(env: Context['env'], io: Io, work: (db: Db) => Promise<number>): Promise<number> {
+  const parsed = parseEnv(env);
+  if (!parsed.ok) {
+    io.err('环境变量有误：');
+    for (const e of parsed.errors) io.err(`  ${e}`);
+    return 1;
+  }
+  const { db, close } = await openDatabase(parsed.config);
+  try {
+    return await work(db);
+  } finally {
+    close();
+  }
+}
+
+function parseCampaignId(text: string | undefined, io: Io): number | null {
+  if (text !== undefined && /^[1-9]\d{0,8}$/.test(text)) return Number(text);
+  io.err(`评估编号「${text ?? ''}」无效：应为正整数（评估的编号）`);
+  return null;
+}
+
+/** The path as the user typed it: `npm run cli` runs in the package root. */
+function userPath(env: Context['env'], given: string): string {
+  const base = env.npm_lifecycle_event === 'cli' && env.INIT_CWD ? env.INIT_CWD : process.cwd();
+  return resolve(base, given);
+}
+
+async function grade({ args, flags, env, io }: Context): Promise<number> {
+  if (args.length !== 1) {
+    io.err(usage());
+    return 2;
+  }
+  const campaignId = parseCampaignId(args[0], io);
+  if (campaignId === null) return 1;
+  return withDatabase(env, io, async (db) => {
+    const loaded = await loadGradingInput(db, campaignId);
+    if (!loaded) {
+      io.err(`评估（编号 ${campaignId}）不存在`);
+      return 1;
+    }
+    let result: GradingResult;
+    try {
+      result = gradeCampaign(loaded.scheme, loaded.input);
+    } catch (e) {
+      io.err(`无法评定：${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
+    if (flags.has('--json')) io.out(JSON.stringify(result, null, 2));
+    else for (const line of gradeTable(loaded.campaign.name, loaded.scheme, result)) io.out(line);
+    return 0;
+  });
+}
+
+/** The ranked table per 组别, in Chinese. */
+export function gradeTable(campaignName: string, scheme: SchemeFile, result: GradingResult): string[] {
+  const d = scheme.grading?.decimals ?? 2;
+  const lines = [`${campaignName}（${scheme.name}，${result.year}年）评定结果`];
+  const byGroup = new Map<string, UnitResult[]>();
+  for (const u of result.units) {
+    let list = byGroup.get(u.group);
+    if (!list) byGroup.set(u.group, (list = []));
+    list.push(u);
+  }
+  for (const [group, list] of byGroup) {
+    lines.push('', `【${group}】共${list.length}个单位`, '排名 | 单位 | 得分 | 等次 | 说明');
+    for (const u of list) {
+      // The engine's reasons already name what an incomplete unit is missing.
+      const why = u.reasons.join('；');
+      const gradeText = u.status === 'incomplete' ? '待补充' : (u.gradeLabel ?? '—');
+      lines.push(`${u.rank ?? '—'} | ${u.name} | ${u.score === null ? '—' : u.score.toFixed(d)} | ${gradeText} | ${why}`);
+    }
+  }
+  const incomplete = result.units.filter((u) => u.status === 'incomplete').length;
+  const grades = scheme.grading?.grades ?? [];
+  const parts = grades.map((g) => `${g.label} ${result.counts[g.code] ?? 0} 个`);
+  if (incomplete > 0) parts.push(`待补充 ${incomplete} 个`);
+  if (parts.length > 0) lines.push('', `等次分布：${parts.join('，')}`);
+  return lines;
+}
+
+function formatRowError(e: RowError): string {
+  if (e.row === 0) return e.message;
+  return `第${e.row}行${e.column ? ` ${e.column}` : ''}：${e.message}`;
+}
+
+async function scoresImport({ args, flags, env, io }: Context): Promise<number> {
+  const [idText, given, ...rest] = args;
+  if (!given || rest.length > 0) {
+    io.err(usage());
+    return 2;
+  }
+  const campaignId = parseCampaignId(idText, io);
+  if (campaignId === null) return 1;
+  const file = userPath(env, given);
+  if (!existsSync(file)) {
+    io.err(`找不到文件：${given}`);
+    return 1;
+  }
+  const read = await readScoresFile(file);
+  return withDatabase(env, io, async (db) => {
+    if (!(await loadCampaignScheme(db, campaignId))) {
+      io.err(`评估（编号 ${campaignId}）不存在`);
+      return 1;
+    }
+    // The rows that parsed are checked against the campaign too, so every problem is reported at once.
+    const opts = { now: Date.now(), actorId: null, newResponseId: () => randomUUID().replaceAll('-', ''), source: basename(file) };
+    const checked = await importScores(db, campaignId, read.rows, { ...opts, dryRun: true });
+    const errors = [...read.errors, ...(checked.ok ? [] : checked.errors)].sort((a, b) => a.row - b.row);
+    if (errors.length > 0) {
+      for (const e of errors) io.err(formatRowError(e));
+      io.err(`共 ${errors.length} 处错误，未导入任何数据。`);
+      return 1;
+    }
+    if (flags.has('--dry-run')) {
+      io.out(`校验通过：共 ${read.rows.length} 行。（--dry-run：未写入数据库）`);
+      return 0;
+    }
+    const done = await importScores(db, campaignId, read.rows, opts);
+    if (!done.ok) {
+      for (const e of done.errors) io.err(formatRowError(e));
+      io.err(`共 ${done.errors.length} 处错误，未导入任何数据。`);
+      return 1;
+    }
+    const c = done.counts;
+    io.out(`导入完成：共 ${read.rows.length} 行。实名评分新增 ${c.inserted} 条、修改 ${c.replaced} 条、未变 ${c.unchanged} 条；匿名问卷 ${c.responses} 份${c.responsesReplaced > 0 ? `（替换原有 ${c.responsesReplaced} 份）` : ''}。`);
+    return 0;
+  });
+}
+
+const TRUE_WORDS = new Set(['true', '是', '有', 'yes', 'y', '1']);
+const FALSE_WORDS = new Set(['false', '否', '无', 'no', 'n', '0']);
+
+async function factsSet({ args, env, io }: Context): Promise<number> {
+  const [idText, unitCode, ...pairs] = args;
+  if (!unitCode || pairs.length === 0) {
+    io.err(usage());
+    return 2;
+  }
+  const campaignId = parseCampaignId(idText, io);
+  if (campaignId === null) return 1;
+  const raw: Array<[string, string]> = [];
+  for (const p of pairs) {
+    const at = p.indexOf('=');
+    if (at <= 0) {
+      io.err(`「${p}」应写成 事实=值，如 complaints=3`);
+      return 1;
+    }
+    raw.push([p.slice(0, at), p.slice(at + 1)]);
+  }
+  return withDatabase(env, io, async (db) => {
+    const loaded = await loadCampaignScheme(db, campaignId);
+    if (!loaded) {
+      io.err(`评估（编号 ${campaignId}）不存在`);
+      return 1;
+    }
+    const found = await findCampaignUnit(db, campaignId, unitCode);
+    if (!found.ok) {
+      io.err(found.message);
+      return 1;
+    }
+    const defs = new Map((loaded.scheme.grading?.facts ?? []).map((f) => [f.id, f]));
+    const values: Record<string, unknown> = {};
+    for (const [fact, text] of raw) {
+      const def = defs.get(fact);
+      const t = text.trim().toLowerCase();
+      if (def?.type === 'number' && /^-?\d+(\.\d+)?$/.test(t)) values[fact] = Number(t);
+      else if (def?.type === 'boolean' && TRUE_WORDS.has(t)) values[fact] = true;
+      else if (def?.type === 'boolean' && FALSE_WORDS.has(t)) values[fact] = false;
+      else values[fact] = text;
+    }
+    const r = await setUnitFacts(db, campaignId, found.unit.id, values, { now: Date.now(), actorId: null });
+    if (!r.ok) {
+      for (const e of r.errors) io.err(e);
+      return 1;
+    }
+    const shown = Object.entries(values).map(([k, v]) => `${defs.get(k)?.label ?? k}=${v === true ? '是' : v === false ? '否' : String(v)}`);
+    io.out(`已设置 ${found.unit.name}：${shown.join('，')}`);
+    return 0;
+  });
+}
+
+async function planCommand({ args, options, env, io }: Context, kind: PlanCommand['kind']): Promise<number> {
+  const [idText, unitCode, slotCode, itemsFile, ...rest] = args;
+  if (!slotCode || rest.length > 0 || (kind === 'draft') !== (itemsFile !== undefined)) {
+    io.err(usage());
+    return 2;
+  }
+  const mobile = options.get('--as');
+  if (!mobile) {
+    io.err('请用 --as <手机号> 指明以谁的身份操作');
+    return 2;
+  }
+  const campaignId = parseCampaignId(idText, io);
+  if (campaignId === null) return 1;
+  let cmd: PlanCommand;
+  if (kind === 'draft') {
+    const file = userPath(env, itemsFile!);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await readFile(file, 'utf8'));
+    } catch (e) {
+      io.err(`无法读取个性指标文件「${itemsFile}」：${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
+    const items = parsePlanItems(raw);
+    if (!items.ok) {
+      for (const p of items.problems) io.err(p);
+      return 1;
+    }
+    cmd = { kind, items: items.items, tier: options.get('--tier') ?? null };
+  } else if (kind === 'submit') cmd = { kind };
+  else cmd = { kind, comment: options.get('--comment') ?? '' };
+  return withDatabase(env, io, async (db) => {
+    const actor = await actorByMobile(db, mobile);
+    if (!actor) {
+      io.err(`无权限：没有手机号为「${mobile}」的人员`);
+      return 1;
+    }
+    const found = await findCampaignUnit(db, campaignId, unitCode!);
+    if (!found.ok) {
+      io.err(found.message);
+      return 1;
+    }
+    const r = await actOnPlan(db, { campaignId, unitId: found.unit.id, slotCode }, actor, cmd, Date.now());
+    if (!r.ok) {
+      io.err(r.message);
+      return 1;
+    }
+    const verb = { draft: '已保存草稿', submit: '已提交评估组审核', approve: '已审核通过', return: '已退回修改' }[kind];
+    io.out(`${found.unit.name} 指标 ${slotCode} 个性指标方案第${r.plan.version}版${verb}（${actor.name}）`);
+    return 0;
+  });
+}
+
+async function planShow({ args, env, io }: Context): Promise<number> {
+  const [idText, unitCode, slotCode, ...rest] = args;
+  if (!unitCode || rest.length > 0) {
+    io.err(usage());
+    return 2;
+  }
+  const campaignId = parseCampaignId(idText, io);
+  if (campaignId === null) return 1;
+  return withDatabase(env, io, async (db) => {
+    if (!(await loadCampaignScheme(db, campaignId))) {
+      io.err(`评估（编号 ${campaignId}）不存在`);
+      return 1;
+    }
+    const found = await findCampaignUnit(db, campaignId, unitCode);
+    if (!found.ok) {
+      io.err(found.message);
+      return 1;
+    }
+    const plans = await listPlans(db, { campaignId, unitId: found.unit.id, ...(slotCode ? { slotCode } : {}) });
+    if (plans.length === 0) {
+      io.out(`${found.unit.name} 尚无个性指标方案`);
+      return 0;
+    }
+    const names = new Map<number, string>();
+    const nameOf = async (id: number | null) => {
+      if (id === null) return '';
+      if (!names.has(id)) names.set(id, (await getPerson(db, id))?.name ?? `#${id}`);
+      return names.get(id)!;
+    };
+    for (const p of plans) {
+      const decided = p.decidedBy === null ? '' : `，审核人 ${await nameOf(p.decidedBy)}${p.comment ? `，意见：${p.comment}` : ''}`;
+      io.out(`${found.unit.name} 指标 ${p.slotCode} 第${p.version}版：${PLAN_STATUS_LABELS[p.status]}${p.tier ? `，档次 ${p.tier}` : ''}，起草人 ${await nameOf(p.draftedBy)}${decided}`);
+      for (const it of p.items) io.out(`  ${it.code} ${it.title}（${it.maxPoints}分）评分细则：${it.scoringGuide}${it.evidence ? `；佐证材料：${it.evidence}` : ''}`);
+    }
+    return 0;
+  });
+}
+
 async function feishuMapPeople({ args, env, io }: Context): Promise<number> {
   if (args.length > 0) {
     io.err(usage());
@@ -148,8 +491,24 @@ async function feishuMapPeople({ args, env, io }: Context): Promise<number> {
 
 /** Runs one command line; returns the exit code. */
 export async function main(argv: readonly string[], env: Record<string, string | undefined>, io: Io): Promise<number> {
-  const words = argv.filter((a) => !a.startsWith('-'));
-  const flags = new Set(argv.filter((a) => a.startsWith('-')));
+  const words: string[] = [];
+  const flags = new Set<string>();
+  const options = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    if ((VALUE_OPTIONS as readonly string[]).includes(name)) {
+      const value = name !== a ? a.slice(eq + 1) : argv[++i];
+      if (value === undefined) {
+        io.err(`选项 ${name} 缺少取值`);
+        io.err(usage());
+        return 2;
+      }
+      options.set(name, value);
+    } else if (a.startsWith('-')) flags.add(a);
+    else words.push(a);
+  }
   if (flags.has('-h') || flags.has('--help')) {
     io.out(usage());
     return 0;
@@ -163,13 +522,13 @@ export async function main(argv: readonly string[], env: Record<string, string |
     io.err(usage());
     return 2;
   }
-  const unknown = [...flags].filter((f) => !command.flags.includes(f));
+  const unknown = [...flags, ...options.keys()].filter((f) => !command.flags.includes(f) && !(command.options ?? []).includes(f));
   if (unknown.length > 0) {
     io.err(`未知选项：${unknown.join(' ')}`);
     io.err(usage());
     return 2;
   }
-  return command.run({ args: words.slice(name.split(' ').length), flags, env, io });
+  return command.run({ args: words.slice(name.split(' ').length), flags, options, env, io });
 }
 
 const entry = process.argv[1];
