@@ -510,3 +510,42 @@ export async function loadGradingInput(db: Executor, campaignId: number): Promis
 
   return { campaign, scheme, input: { year: campaign.year, units: list } };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The 自评 as the "self" rater group
+
+/** The rater key of a unit's accepted self-evaluation: one per evaluation, so a later accepted version replaces it. */
+export const selfEvaluationRaterKey = (evaluationId: number) => `s${evaluationId}`;
+
+/**
+ * When the evaluator accepts a 自评, its claimed scores become the scores of the scheme's
+ * rater group with id `self` on the leaves that group rates (inside the caller's transaction,
+ * with the acceptance). A scheme without a `self` group takes nothing. A claimed score the
+ * group cannot take (not one of a 定性 indicator's levels) is left out and returned, so the
+ * caller can say so; it never stops the acceptance.
+ */
+export async function recordSelfEvaluationScores(
+  tx: Executor,
+  e: { evaluationId: number; campaignId: number; unitId: number; items: ReadonlyArray<{ code: string; claimedScore: number | null }>; actorId: number; now: number },
+): Promise<{ recorded: number; skipped: Array<{ code: string; message: string }> }> {
+  const loaded = await loadCampaignScheme(tx, e.campaignId);
+  if (!loaded || !loaded.scheme.raterGroups.some((g) => g.id === 'self')) return { recorded: 0, skipped: [] };
+  const rules = scoringRules(loaded.scheme);
+  const self = rules.groups.get('self')!;
+  const rows: ScoreRow[] = [];
+  const skipped: Array<{ code: string; message: string }> = [];
+  for (const item of e.items) {
+    if (item.claimedScore === null || !self.leafCodes.has(item.code)) continue;
+    const problem = checkScore(rules, { raterGroup: 'self', indicatorCode: item.code, score: item.claimedScore });
+    if (problem) {
+      skipped.push({ code: item.code, message: problem });
+      continue;
+    }
+    rows.push({ campaignId: e.campaignId, unitId: e.unitId, raterGroup: 'self', indicatorCode: item.code, raterKey: selfEvaluationRaterKey(e.evaluationId), score: item.claimedScore, enteredBy: e.actorId, at: e.now });
+  }
+  if (rows.length === 0) return { recorded: 0, skipped };
+  const { changes, ...counts } = await writeScores(tx, e.campaignId, rows);
+  await refreshScoreSheets(tx, e.campaignId, [e.unitId], e.now);
+  await appendAudit(tx, { at: e.now, actorId: e.actorId, action: 'scores.from_self_evaluation', subjectType: 'self_evaluation', subjectId: e.evaluationId, before: changes.length > 0 ? { replaced: changes } : null, after: { ...counts, skipped } });
+  return { recorded: rows.length, skipped };
+}

@@ -1,7 +1,8 @@
 /** The whole 自评 flow at HTTP level through app.request(), on a temporary libSQL file. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { auditLog, selfEvaluations } from '../../../db/schema';
+import { and, eq } from 'drizzle-orm';
+import { auditLog, indicators, scores, selfEvaluations } from '../../../db/schema';
+import { loadGradingInput } from '../../store/grading.repo';
 import { walk, type CardSpec } from '../../../cards/kit';
 import { actionOf, createHarness, fieldErrors } from '../../test/harness';
 import { auditTrail } from '../../store/audit.repo';
@@ -132,9 +133,18 @@ describe('self-evaluation flow over HTTP', () => {
     expect(versions[0]!.items.find((i) => String(i.indicatorId) === indicatorId)?.claimedScore).toBe(8);
     expect(versions[1]!.items.find((i) => String(i.indicatorId) === indicatorId)?.claimedScore).toBe(10);
 
+    // The accepted version's claimed scores are now the scheme's 单位自评 (self) rater group's
+    // scores, on the leaves that group rates, and the engine reads them.
+    const selfScores = await h.db.select().from(scores).where(and(eq(scores.unitId, ev!.unitId), eq(scores.raterGroup, 'self')));
+    const leafCode = (await h.db.select({ code: indicators.code }).from(indicators).where(eq(indicators.id, Number(indicatorId))))[0]!.code;
+    expect(selfScores.find((r) => r.indicatorCode === leafCode)?.score).toBe(10);
+    expect(selfScores.every((r) => r.raterKey === `s${ev!.id}` && r.enteredBy === ids.evaluator)).toBe(true);
+    const graded = await loadGradingInput(h.db, ev!.campaignId);
+    expect(graded!.input.units.find((u) => u.unitId === ev!.unitId)!.scores.self?.[leafCode]).toEqual([10]);
+
     const trail = await auditTrail(h.db, 'self_evaluation', ev!.id);
     expect(trail.map((t) => t.action)).toEqual([
-      'self_eval.save_draft', 'self_eval.submit', 'self_eval.sign', 'self_eval.return', 'self_eval.submit', 'self_eval.sign', 'self_eval.accept',
+      'self_eval.save_draft', 'self_eval.submit', 'self_eval.sign', 'self_eval.return', 'self_eval.submit', 'self_eval.sign', 'scores.from_self_evaluation', 'self_eval.accept',
     ]);
     expect(trail.every((t) => t.actorId !== null)).toBe(true);
     await expect(h.db.update(auditLog).set({ action: 'tampered' })).rejects.toThrow();

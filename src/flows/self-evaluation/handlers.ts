@@ -9,6 +9,7 @@ import { decideSelfEvaluation, parseReviewForm, parseSelfEvaluationForm, withSto
 import { holds } from '../../domain/roles';
 import { toast, type Reply } from '../../bot/inbound';
 import type { ActionContext } from '../../bot/router';
+import { recordSelfEvaluationScores } from '../../store/grading.repo';
 import { appendAudit } from '../../store/audit.repo';
 import type { Executor } from '../../store/db';
 import { peopleAroundUnit } from '../../store/org.repo';
@@ -86,6 +87,12 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
     const applied = await writeTransaction(deps.db, async (tx) => {
       const after = await applyTransition(tx, { loaded, decision: decided.decision, actorId: actor.personId, now, content, review });
       if (!after) return null;
+      // An accepted 自评's claimed scores are the scheme's "self" rater group's scores.
+      if (decided.decision.auditAction === 'self_eval.accept') {
+        const codeOf = new Map(loaded.indicators.map((i) => [i.id, i.code]));
+        const items = loaded.current.items.flatMap((it) => (codeOf.has(it.indicatorId) ? [{ code: codeOf.get(it.indicatorId)!, claimedScore: it.claimedScore }] : []));
+        await recordSelfEvaluationScores(tx, { evaluationId: loaded.state.id, campaignId: loaded.state.campaignId, unitId: loaded.state.unitId, items, actorId: actor.personId, now });
+      }
       await appendAudit(tx, {
         at: now, actorId: actor.personId, action: decided.decision.auditAction, subjectType: 'self_evaluation', subjectId: loaded.state.id,
         before: { status: loaded.state.status, version: loaded.state.currentVersion, revision: loaded.state.revision },
