@@ -9,6 +9,8 @@ export const campaigns = sqliteTable('campaigns', {
   name: text('name').notNull(),
   year: integer('year').notNull(),
   status: text('status', { enum: ['draft', 'running', 'closed'] }).notNull().default('running'),
+  /** Reminder policy overrides for every stage and ledger of this campaign; null = the defaults. */
+  reminderPolicy: text('reminder_policy', { mode: 'json' }),
   createdAt: integer('created_at').notNull(),
 });
 
@@ -27,4 +29,6 @@ export const campaignStages = sqliteTable('campaign_stages', {
   openedAt: integer('opened_at'),
   dueAt: integer('due_at'),
   closedAt: integer('closed_at'),
+  /** Overrides of the reminder policy for this stage (src/domain/reminders.ts); null = the defaults. */
+  reminderPolicy: text('reminder_policy', { mode: 'json' }),
 }, (t) => [uniqueIndex('campaign_stages_uq').on(t.campaignId, t.stage)]);

@@ -1,4 +1,4 @@
-import { sqliteTable, integer, text, index } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, integer, text, index, primaryKey } from 'drizzle-orm/sqlite-core';
 import { people } from './org';
 
 /** Inbound events seen, so a re-delivery or a double click is handled once. */
@@ -52,3 +52,20 @@ export const auditLog = sqliteTable('audit_log', {
   before: text('before', { mode: 'json' }),
   after: text('after', { mode: 'json' }),
 }, (t) => [index('audit_subject_idx').on(t.subjectType, t.subjectId)]);
+
+/**
+ * Scheduled job runs, one row per job and slot (e.g. "reminders" / "2026-11-30T09"): a slot is
+ * claimed by inserting its row, so two ticks, two instances or a restart run it once. A run
+ * left "running" by a crash is taken over after its lease expires; what a run sends goes
+ * through the outbox with de-duplication keys, so a re-run never sends twice.
+ */
+export const jobRuns = sqliteTable('job_runs', {
+  job: text('job').notNull(),
+  slot: text('slot').notNull(),
+  status: text('status', { enum: ['running', 'done', 'failed', 'skipped'] }).notNull(),
+  startedAt: integer('started_at').notNull(),
+  finishedAt: integer('finished_at'),
+  /** A short summary of what the run did (counts), or why it was skipped. */
+  result: text('result', { mode: 'json' }),
+  error: text('error'),
+}, (t) => [primaryKey({ columns: [t.job, t.slot] })]);
