@@ -23,7 +23,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [nodeBuiltins, drizzle, sdks, hono] }] },
   },
   {
-    files: ['src/flows/**/*.ts', 'src/bot/**/*.ts', 'src/outbox/**/*.ts', 'src/config/**/*.ts', 'src/http/**/*.ts', 'src/deps.ts'],
+    files: ['src/flows/**/*.ts', 'src/bot/**/*.ts', 'src/outbox/**/*.ts', 'src/scheduler/**/*.ts', 'src/config/**/*.ts', 'src/http/**/*.ts', 'src/deps.ts'],
     ignores: ['**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [nodeBuiltins, drizzle, sdks] }] },
   },
