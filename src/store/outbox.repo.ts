@@ -11,13 +11,21 @@ export interface OutboundMessage {
   personId: number;
   subject: string;
   card: CardSpec;
+  /** 加急: after sending, the platform also buzzes the person (in-app, or by SMS / phone where configured). */
+  urgent?: 'app' | 'sms' | 'phone';
+}
+
+/** What an outbox row carries. */
+export interface OutboxPayload {
+  card: CardSpec;
+  urgent?: 'app' | 'sms' | 'phone';
 }
 
 export async function enqueue(db: Executor, msgs: readonly OutboundMessage[], now: number): Promise<void> {
   if (msgs.length === 0) return;
   await db
     .insert(outbox)
-    .values(msgs.map((m) => ({ dedupeKey: m.dedupeKey, kind: m.kind, personId: m.personId, subject: m.subject, payload: { card: m.card }, nextAttemptAt: now, createdAt: now })))
+    .values(msgs.map((m) => ({ dedupeKey: m.dedupeKey, kind: m.kind, personId: m.personId, subject: m.subject, payload: (m.urgent ? { card: m.card, urgent: m.urgent } : { card: m.card }) satisfies OutboxPayload, nextAttemptAt: now, createdAt: now })))
     .onConflictDoNothing({ target: outbox.dedupeKey });
 }
 

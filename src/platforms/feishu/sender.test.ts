@@ -100,6 +100,20 @@ describe('feishu sender', () => {
     expect(mock.state.messages).toHaveLength(5);
   });
 
+  it('an urgent row is sent and then buzzed (加急) to the same person; a refused buzz still delivers the card', async () => {
+    await enqueue(h.db, [{ dedupeKey: 'k-urgent', kind: 'send', personId: wang, subject: 'u-1', card: card('今天截止'), urgent: 'app' }], h.now());
+    await send(li, 'u-2');
+    expect(await drainOutbox(deps(), sender())).toEqual({ sent: 2, failed: 0 });
+    const sent = mock.state.messages.find((m) => titleOf(m.card) === '今天截止')!;
+    expect(mock.state.urgents).toMatchObject([{ message_id: sent.message_id, kind: 'app', user_ids: [OU_WANG] }]);
+    // The mock refuses urgent calls now: the card is still delivered and marked sent.
+    mock.state.failNext({ route: 'urgent', status: 400, code: 230001, msg: 'no permission' });
+    await enqueue(h.db, [{ dedupeKey: 'k-urgent-2', kind: 'send', personId: li, subject: 'u-3', card: card('逾期'), urgent: 'app' }], h.now());
+    expect(await drainOutbox(deps(), sender())).toEqual({ sent: 1, failed: 0 });
+    expect(mock.state.messages.some((m) => titleOf(m.card) === '逾期')).toBe(true);
+    expect(mock.state.urgents).toHaveLength(1);
+  });
+
   it('delivering the same row twice (a crash before it was marked sent) sends one message', async () => {
     await send(wang, 'twice');
     const [row] = await rowsOf('twice');

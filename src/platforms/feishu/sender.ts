@@ -17,7 +17,7 @@ import type { CardSpec } from '../../../cards/kit';
 import type { Deps } from '../../deps';
 import { PermanentFailure, RetryLater, type Delivery, type DeliveryRecord, type Sender } from '../../outbox/sender';
 import type { RateLimiter, RateLimits } from '../../outbox/rate-limit';
-import { latestMessage, recordDelivered, replaceMessageCard, type OutboxRow } from '../../store/outbox.repo';
+import { latestMessage, recordDelivered, replaceMessageCard, type OutboxPayload, type OutboxRow } from '../../store/outbox.repo';
 import { setMessageDelivery } from '../../store/outbox-status.repo';
 import { identityOf } from '../../store/org.repo';
 import { FeishuError, type FeishuClient } from './client';
@@ -46,7 +46,7 @@ const PLATFORM = 'feishu' as const;
 const joinIds = (ids: readonly string[]) => ids.join(',');
 const splitIds = (s: string | null) => (s ? s.split(',').filter(Boolean) : []);
 
-export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<FeishuClient, 'sendCard' | 'patchCard'>, opts: FeishuSenderOptions): Sender {
+export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<FeishuClient, 'sendCard' | 'patchCard' | 'urgent'>, opts: FeishuSenderOptions): Sender {
   const now = opts.now ?? (() => Date.now());
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
@@ -82,6 +82,17 @@ export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<
     for (const [i, part] of parts.entries()) {
       const { messageId } = await paced(openId, () => client.sendCard(openId, part, sendUuid(row, i)));
       ids.push(messageId);
+    }
+    const urgent = (row.payload as OutboxPayload).urgent;
+    if (urgent && ids[0]) {
+      // 加急 is on top of the card: if it is refused (no permission, no SMS quota), the card is
+      // still delivered and recorded, and the refusal is logged rather than retried.
+      try {
+        const { invalidIds } = await paced(openId, () => client.urgent(ids[0]!, urgent, [openId]));
+        if (invalidIds.length > 0) deps.log.error('feishu urgent refused for some users', { outboxId: row.id, invalidIds });
+      } catch (e) {
+        deps.log.error('feishu urgent failed', { outboxId: row.id, kind: urgent, error: e instanceof Error ? e.message : String(e) });
+      }
     }
     return (tx) => recordDelivered(tx, { platform: PLATFORM, personId: row.personId, subject: row.subject, outboxId: row.id, card, externalId: joinIds(ids) }, at);
   };
