@@ -17,10 +17,10 @@ import type { Reply } from '../bot/inbound';
 
 export const T0 = Date.UTC(2026, 10, 30, 1, 0, 0); // 2026-11-30 09:00 Asia/Shanghai
 
-export async function createHarness() {
+export async function createHarness(opts: { now?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'lvzhi-test-'));
   const { db, close } = await openDatabase({ DATABASE_URL: `file:${join(dir, 'test.db')}` });
-  let now = T0;
+  let now = opts.now ?? T0;
   const deferred: Promise<unknown>[] = [];
   const deps = buildDeps(db, { clock: () => now, log: silentLogger, defer: (w) => void deferred.push(w()) });
   await seedDemoIfEmpty(db, now);
