@@ -19,6 +19,8 @@ import { createOutboxPump } from '../outbox/sender';
 import { createLocalSender } from '../platforms/local/sender';
 import { seedDemoIfEmpty } from '../../db/seed/demo';
 import { openDatabase } from './open-db';
+import { createScheduler } from '../scheduler/tick';
+import { defaultJobs } from '../scheduler/jobs';
 
 export async function startNode(config: Config) {
   const { db, close } = await openDatabase(config);
@@ -52,6 +54,13 @@ export async function startNode(config: Config) {
   if (longConnection) await longConnection.start();
   // Sends what was enqueued outside a request (seeding, retries after a failure) every second.
   const sweep = cron.schedule('* * * * * *', () => void pump.kick(), { noOverlap: true });
+  // Scheduled work (reminders, ledger periods, summaries) is due by the minute at most; a
+  // missed minute, or a restart, is caught up by the scheduler's slots.
+  const scheduler = createScheduler(deps, defaultJobs());
+  let ticking: Promise<unknown> = Promise.resolve();
+  const tick = () => (ticking = scheduler.tick().then(() => pump.kick()).catch((e) => deps.log.error('scheduler tick failed', { error: String(e) })));
+  const ticker = cron.schedule('0 * * * * *', () => void tick(), { noOverlap: true });
+  void tick();
   await pump.kick();
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
   await new Promise<void>((resolve, reject) => {
@@ -67,6 +76,8 @@ export async function startNode(config: Config) {
     async stop() {
       longConnection?.close();
       await sweep.stop();
+      await ticker.stop();
+      await ticking;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...pending]);
       close();
