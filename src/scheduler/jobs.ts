@@ -4,8 +4,9 @@
  */
 import { createCalendar, type WorkCalendar } from '../domain/calendar';
 import { reminderJob, stageSource } from './reminders.job';
+import { stageSections, summaryJobs } from './summaries.job';
 import type { Job } from './tick';
 
 export function defaultJobs(calendar: WorkCalendar = createCalendar()): Job[] {
-  return [reminderJob(calendar, [stageSource])];
+  return [reminderJob(calendar, [stageSource]), ...summaryJobs(calendar, [stageSections])];
 }
