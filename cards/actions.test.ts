@@ -5,6 +5,7 @@ import { ActionSchemas, encodeAction, parseAction, type ActionId, type ActionVal
 const SAMPLES: { [A in ActionId]: ActionValue<A> } = {
   'campaign.open-self-eval': { campaignId: 7 },
   'campaign.progress': { campaignId: 7 },
+  'campaign.remind-late': { campaignId: 7 },
   'self-eval.open': { evaluationId: 5 },
   'help.show': {},
   'self-eval.save': { evaluationId: 5, version: 2, rev: 0 },
@@ -13,6 +14,8 @@ const SAMPLES: { [A in ActionId]: ActionValue<A> } = {
   'self-eval.head-return': { evaluationId: 6, version: 1, rev: 4 },
   'self-eval.accept': { evaluationId: 6, version: 3, rev: 11 },
   'self-eval.return': { evaluationId: 6, version: 3, rev: 11 },
+  'ledger.open': { entryId: 9 },
+  'ledger.submit': { entryId: 9, rev: 0 },
 };
 const IDS = Object.keys(SAMPLES) as ActionId[];
 

@@ -17,6 +17,7 @@ const versionRef = z.object({ evaluationId: id, version: id, rev });
 export const ActionSchemas = {
   'campaign.open-self-eval': z.object({ campaignId: id }),
   'campaign.progress': z.object({ campaignId: id }),
+  'campaign.remind-late': z.object({ campaignId: id }),
   'self-eval.open': z.object({ evaluationId: id }),
   'help.show': z.object({}),
   'self-eval.save': versionRef,
@@ -25,6 +26,8 @@ export const ActionSchemas = {
   'self-eval.head-return': versionRef,
   'self-eval.accept': versionRef,
   'self-eval.return': versionRef,
+  'ledger.open': z.object({ entryId: id }),
+  'ledger.submit': z.object({ entryId: id, rev }),
 } as const;
 
 export type ActionId = keyof typeof ActionSchemas;

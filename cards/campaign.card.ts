@@ -17,6 +17,10 @@ export interface CampaignConsoleView {
   readonly error?: string;
   /** Cards the platform refused for good (not in the app's availability, no account…): the evaluator follows up. */
   readonly failedDeliveries?: ReadonlyArray<{ readonly personName: string; readonly reason: string }>;
+  /** Units whose 自评 is past its (working-day) deadline and not submitted. */
+  readonly late?: ReadonlyArray<{ readonly unitName: string; readonly group: string; readonly overdueWorkdays: number }>;
+  /** Said when the deadline's year has no published holiday calendar yet. */
+  readonly calendarNote?: string | null;
 }
 
 const STATUS_ORDER = ['none', 'draft', 'submitted', 'signed', 'accepted'] as const;
@@ -54,7 +58,23 @@ export function buildCampaignConsoleCard(v: CampaignConsoleView): CardSpec {
     }
   } else {
     const counts = STATUS_ORDER.map((s) => ({ s, n: v.progress.filter((p) => (p.status ?? 'none') === s).length }));
-    elements.push(md(`**自评进度**：${counts.filter((c) => c.n > 0).map((c) => `${STATUS_TEXT[c.s]} ${c.n}`).join(' · ')}`));
+    const late = v.late ?? [];
+    const done = v.progress.filter((p) => p.status !== null && p.status !== 'draft').length;
+    elements.push(md(`**自评进度**：已提交 ${done} · 未提交 ${v.progress.length - done} · 逾期 ${late.length}\n${counts.filter((c) => c.n > 0).map((c) => `${STATUS_TEXT[c.s]} ${c.n}`).join(' · ')}`));
+    if (v.calendarNote) elements.push(notice('warning', v.calendarNote));
+    if (late.length > 0) {
+      elements.push({
+        type: 'panel', title: `逾期未提交 ${late.length} 个单位`, expanded: true,
+        elements: [
+          md(late.map((l) => `- ${l.unitName}（${l.group}）逾期 ${l.overdueWorkdays} 个工作日`).join('\n')),
+          actions(button({
+            label: '提醒逾期单位', labelEn: 'Remind late units', style: 'danger',
+            action: encodeAction('campaign.remind-late', { campaignId: v.campaignId }),
+            confirm: { title: '催办', text: `将立即提醒 ${late.length} 个逾期单位的填报人员（每人每天至多一次）。确定吗？` },
+          })),
+        ],
+      });
+    }
     elements.push({
       type: 'chart', kind: 'bar', title: '自评进度（单位数）',
       series: [{ name: '单位数', data: counts.map((c) => ({ label: STATUS_TEXT[c.s], value: c.n })) }],

@@ -1,6 +1,7 @@
 /** Every user-facing sentence for error codes, in one place (zh-CN). */
 import type { FieldError, Refusal } from '../src/domain/self-evaluation';
 import type { OpenStageRefusal } from '../src/domain/campaign';
+import type { LedgerFieldError, LedgerRefusal } from '../src/domain/ledger';
 
 export function fieldErrorText(e: FieldError): string {
   const p = e.params ?? {};
@@ -18,7 +19,24 @@ export function fieldErrorText(e: FieldError): string {
   }
 }
 
-export const REFUSAL_TEXT: Record<Refusal | OpenStageRefusal | 'not_found' | 'unknown_person' | 'unknown_action' | 'bad_action_value' | 'conflict' | 'duplicate' | 'internal', string> = {
+/** A refused ledger answer, under its field. */
+export function ledgerFieldErrorText(e: LedgerFieldError): string {
+  const p = e.params ?? {};
+  switch (e.code) {
+    case 'required': return p.whenLabel !== undefined ? `「${p.whenLabel}」选择“${p.whenAnswer}”时，请填写「${e.label}」` : `请填写「${e.label}」`;
+    case 'not_number': return `「${e.label}」应填写数字，「${p.value}」不是有效数字`;
+    case 'not_integer': return `「${e.label}」应填写整数，「${p.value}」不是整数`;
+    case 'below_min': return `「${e.label}」不能小于 ${p.min}`;
+    case 'above_max': return `「${e.label}」不能大于 ${p.max}`;
+    case 'not_an_option': return `「${e.label}」请从选项中选择（${p.options}）`;
+    case 'bad_date': return `「${e.label}」的日期「${p.value}」无效，请选择日期`;
+    case 'bad_link': return `链接「${p.value}」无效，请填写以 http:// 或 https:// 开头的完整网址`;
+    case 'not_yes_no': return `「${e.label}」请选择“是”或“否”`;
+    case 'too_long': return `「${e.label}」内容过长，最多 ${p.max} 字`;
+  }
+}
+
+export const REFUSAL_TEXT: Record<Refusal | OpenStageRefusal | LedgerRefusal | 'not_found' | 'unknown_person' | 'unknown_action' | 'bad_action_value' | 'conflict' | 'duplicate' | 'internal', string> = {
   forbidden: '无权限：您不是该事项的办理人，操作未生效',
   stage_closed: '自评阶段未开放或已截止，无法修改',
   stale_version: '该卡片已过期，请查看最新卡片后再操作',
@@ -32,6 +50,7 @@ export const REFUSAL_TEXT: Record<Refusal | OpenStageRefusal | 'not_found' | 'un
   due_in_past: '截止日期必须晚于今天',
   no_units: '该评估没有参评单位，请先导入单位',
   campaign_closed: '该评估已结束',
+  ledger_closed: '该台账的填报期已结束，无法再报送',
   not_found: '未找到该事项，可能已被删除',
   unknown_person: '无权限：未识别您的身份，请联系评估组绑定账号',
   unknown_action: '无法识别的操作，请刷新后重试',
@@ -59,6 +78,9 @@ export const STATUS_TEXT = {
   returned: '已退回',
 } as const;
 
+export const LEDGER_STATUS_TEXT = { pending: '待填报', submitted: '已报送', returned: '已退回' } as const;
+export const LEDGER_STATUS_TEXT_EN = { pending: 'To fill in', submitted: 'Submitted', returned: 'Returned' } as const;
+
 /**
  * English for the fixed sentences people see in toasts, keyed by the Chinese: platforms that
  * localise (Feishu's toast i18n) look a sentence up here; one without an entry stays Chinese.
@@ -77,6 +99,7 @@ const ENGLISH: Readonly<Record<string, string>> = {
   [REFUSAL_TEXT.due_in_past]: 'The deadline must be after today',
   [REFUSAL_TEXT.no_units]: 'This campaign has no units; import units first',
   [REFUSAL_TEXT.campaign_closed]: 'This campaign has ended',
+  [REFUSAL_TEXT.ledger_closed]: 'The filing period of this ledger has ended; it can no longer be submitted',
   [REFUSAL_TEXT.not_found]: 'Item not found; it may have been removed',
   [REFUSAL_TEXT.unknown_person]: 'Not permitted: we do not know you yet; ask the review team to link your account',
   [REFUSAL_TEXT.unknown_action]: 'Unknown action; please refresh and try again',
@@ -93,6 +116,8 @@ const ENGLISH: Readonly<Record<string, string>> = {
   待办已刷新: 'Tasks refreshed',
   进度已刷新: 'Progress refreshed',
   '已受理，正在处理，请稍后查看卡片': 'Received; the card will update shortly',
+  台账已报送: 'Ledger submitted',
+  已打开台账: 'Ledger opened',
 };
 
 export function englishFor(chinese: string): string | undefined {

@@ -4,3 +4,4 @@ export * from './campaign';
 export * from './self-evaluation';
 export * from './infra';
 export * from './grading';
+export * from './ledger';

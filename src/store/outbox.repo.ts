@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { messages, outbox } from '../../db/schema';
 import type { CardSpec } from '../../cards/kit';
 import type { Executor } from './db';
@@ -97,4 +97,14 @@ export async function replaceMessageCard(db: Executor, id: number, card: CardSpe
 
 export async function messagesOf(db: Executor, platform: string, personId: number): Promise<MessageRow[]> {
   return db.select().from(messages).where(and(eq(messages.platform, platform), eq(messages.personId, personId))).orderBy(asc(messages.id));
+}
+
+/** Which of these dedupe keys are already in the outbox. */
+export async function existingDedupeKeys(db: Executor, keys: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const rows = await db.select({ k: outbox.dedupeKey }).from(outbox).where(inArray(outbox.dedupeKey, keys.slice(i, i + 500)));
+    for (const r of rows) found.add(r.k);
+  }
+  return found;
 }

@@ -6,14 +6,31 @@ import type { Executor } from '../../store/db';
 import { peopleWithRole } from '../../store/org.repo';
 import type { OutboundMessage } from '../../store/outbox.repo';
 import { subjects } from '../self-evaluation/view';
+import { createCalendar } from '../../domain/calendar';
+import { lateTargets } from '../../domain/reminders';
+import { holds, type Actor } from '../../domain/roles';
+import { stageTargets } from '../../store/reminders.repo';
+
+/** The working-day calendar the console and 催办 count with (built once per process). */
+export const CALENDAR = createCalendar();
+
+/** Who sees the console: the campaign's evaluator (may act) or leader (reads, may 催办). */
+export function consoleAudience(actor: Actor, campaignId: number): 'evaluator' | 'leader' | null {
+  return holds(actor, 'evaluator', { campaignId }) ? 'evaluator' : holds(actor, 'leader', { campaignId }) ? 'leader' : null;
+}
 
 export async function buildConsoleCard(db: Executor, campaignId: number, audience: 'evaluator' | 'leader', now: number, error?: string): Promise<CardSpec | null> {
   const c = await getCampaign(db, campaignId);
   if (!c) return null;
   const progress = await selfEvaluationProgress(db, campaignId);
   const failed = audience === 'evaluator' ? await failedDeliveries(db, 20) : [];
+  const targets = await stageTargets(db, { campaignId });
+  const late = lateTargets({ now, calendar: CALENDAR, targets });
+  const dueYear = targets[0] ? Number(targets[0].dueDate.slice(0, 4)) : null;
   return buildCampaignConsoleCard({
     campaignId, name: c.name, schemeName: c.schemeName, stages: c.stages, progress, audience, now, error,
+    late: late.map((l) => ({ unitName: l.unitName, group: l.group, overdueWorkdays: l.overdueWorkdays })),
+    calendarNote: dueYear === null ? null : CALENDAR.describeYear(dueYear),
     failedDeliveries: failed.map((f) => ({ personName: f.personName, reason: f.lastError ?? '原因未知' })),
   });
 }

@@ -1,16 +1,22 @@
 import { buildHelpCard } from '../../../cards/help.card';
 import type { CardSpec } from '../../../cards/kit';
+import { withLedgerTasks } from '../../../cards/ledger.card';
+import { shanghaiDate } from '../../domain/time';
 import type { Actor } from '../../domain/roles';
 import { toast, type Reply } from '../../bot/inbound';
 import type { ActionContext, MessageHandler } from '../../bot/router';
 import { enqueue } from '../../store/outbox.repo';
 import { exclusive } from '../../store/serialize';
 import type { Executor } from '../../store/db';
+import { ledgerTasksOf } from '../../store/ledger.repo';
 import { openTasks } from '../../store/tasks.repo';
 
 /** The help card for a person: sent in answer to a direct message, refreshed by its button. */
 export async function buildHelpFor(db: Executor, actor: Actor, now: number): Promise<CardSpec> {
-  return buildHelpCard({ name: actor.name, tasks: await openTasks(db, actor), now });
+  const tasks = await openTasks(db, actor);
+  const card = buildHelpCard({ name: actor.name, tasks, now });
+  // The person's open ledger entries (台账), each with a button that opens it.
+  return withLedgerTasks(card, { tasks: await ledgerTasksOf(db, actor, now), otherTodo: tasks.filter((t) => t.kind !== 'progress').length, today: shanghaiDate(now) });
 }
 
 export async function handleShowHelp(ctx: ActionContext<'help.show'>): Promise<Reply> {

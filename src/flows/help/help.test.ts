@@ -27,7 +27,8 @@ describe('direct messages and the help card', () => {
   it('lists what each person has to do now, and opens it from the card', async () => {
     const evaluatorHelp = await message(ids.evaluator, 'n1');
     expect(text(evaluatorHelp.card)).toContain('启动单位自评');
-    expect((await message(ids.filler, 'n2')).card.header.tags?.[0]?.text).toBe('0 项待办');
+    // Before the 自评 stage opens, the filler's only tasks are the demo's two ledgers (台账) of this month.
+    expect((await message(ids.filler, 'n2')).card.header.tags?.[0]?.text).toBe('2 项待办');
 
     const consoleCard = (await h.messages(ids.evaluator)).find((m) => m.subject.includes('console'))!.card;
     await h.act(ids.evaluator, actionOf(consoleCard, 'campaign.open-self-eval'), { due: '2026-12-31' });

@@ -1,0 +1,229 @@
+/**
+ * Cards of the ledger (台账) flow: a unit's entry for one period as a form for its filler
+ * (items grouped by aspect in collapsible panels, refused answers shown under their fields),
+ * and as a read-only record once submitted or for the unit's head and evaluators; plus the
+ * rows that list a person's open entries on the 我的待办 card.
+ */
+import { encodeAction } from './actions';
+import { actions, button, fields, md, notice, type CardSpec, type Element, type HeaderColor } from './kit';
+import { LEDGER_STATUS_TEXT, LEDGER_STATUS_TEXT_EN, ledgerFieldErrorText } from './messages';
+import {
+  dateZh,
+  ledgerFieldName,
+  ledgerFields,
+  ledgerFormValues,
+  periodLabel,
+  periodLabelEn,
+  TEXT_MAX_CHARS,
+  type LedgerAspect,
+  type LedgerEntryStatus,
+  type LedgerField,
+  type LedgerFieldError,
+  type LedgerValue,
+  type LedgerValues,
+} from '../src/domain/ledger';
+import type { FormValues } from '../src/domain/self-evaluation';
+import { shanghaiDateTime } from '../src/domain/time';
+
+export interface LedgerEntryView {
+  readonly entryId: number;
+  readonly rev: number;
+  readonly status: LedgerEntryStatus;
+  readonly definitionName: string;
+  readonly description?: string;
+  readonly unitName: string;
+  readonly period: string;
+  /** Nominal 'YYYY-MM-DD'. */
+  readonly dueDate: string;
+  /** 'YYYY-MM-DD' in Asia/Shanghai, for the overdue mark. */
+  readonly today: string;
+  /** Whether a pending entry still accepts a submission (its period is open). */
+  readonly open: boolean;
+  readonly aspects: readonly LedgerAspect[];
+  readonly values: LedgerValues;
+  readonly submittedAt: number | null;
+  readonly submittedByName: string | null;
+  readonly returnComment: string | null;
+}
+
+export interface LedgerFormFeedback {
+  readonly errors: readonly LedgerFieldError[];
+  /** What the person typed, echoed back so a refused submit loses nothing. */
+  readonly values: FormValues;
+}
+
+const STATUS_COLOR: Record<LedgerEntryStatus, HeaderColor> = { pending: 'blue', submitted: 'green', returned: 'orange' };
+
+const overdue = (v: LedgerEntryView) => v.status !== 'submitted' && v.today > v.dueDate;
+const shortDate = (date: string) => dateZh(date).replace(/^\d+年/, '');
+
+function header(v: LedgerEntryView): CardSpec['header'] {
+  const color = overdue(v) ? 'red' : STATUS_COLOR[v.status];
+  const tags: Array<{ text: string; textEn?: string; color?: HeaderColor }> = [
+    { text: LEDGER_STATUS_TEXT[v.status], textEn: LEDGER_STATUS_TEXT_EN[v.status], color: STATUS_COLOR[v.status] },
+    { text: `截止${shortDate(v.dueDate)}`, textEn: `Due ${v.dueDate}`, color: 'grey' },
+  ];
+  if (overdue(v)) tags.push({ text: '已逾期', textEn: 'Overdue', color: 'red' });
+  return { title: `${periodLabel(v.period)} ${v.definitionName}`, titleEn: `${periodLabelEn(v.period)} ${v.definitionName}`, subtitle: v.unitName, color, tags };
+}
+
+function summaryFields(v: LedgerEntryView): Element {
+  const pairs: Array<[string, string]> = [
+    ['填报单位', v.unitName],
+    ['填报期间', periodLabel(v.period)],
+    ['截止日期', `${dateZh(v.dueDate)}${overdue(v) ? '（已逾期）' : ''}`],
+    ['当前状态', LEDGER_STATUS_TEXT[v.status]],
+  ];
+  if (v.status === 'submitted' && v.submittedAt !== null) pairs.push(['报送时间', `${shanghaiDateTime(v.submittedAt)}${v.submittedByName ? `（${v.submittedByName}）` : ''}`]);
+  return fields(pairs);
+}
+
+const numberText = (n: number) => (Number.isInteger(n) ? String(n) : String(Number(n.toFixed(4))));
+
+/** An answer as a person reads it. */
+export function ledgerValueText(f: LedgerField, value: LedgerValue | undefined): string {
+  if (value === null || value === undefined || value === '') return '未填';
+  if (typeof value === 'boolean') return value ? '是' : '否';
+  if (typeof value === 'number') return `${numberText(value)}${f.unit ? ` ${f.unit}` : ''}`;
+  if (f.kind === 'date') return dateZh(value);
+  return value;
+}
+
+const baseLabel = (f: LedgerField) => (f.kind === 'number' && f.unit ? `${f.label}（${f.unit}）` : f.label);
+
+function labelOf(f: LedgerField, all: readonly LedgerField[]): string {
+  const base = baseLabel(f);
+  const w = f.requiredWhen;
+  if (!w) return base;
+  const on = all.find((x) => x.id === w.field);
+  const answer = typeof w.equals === 'boolean' ? (w.equals ? '是' : '否') : w.equals;
+  return `${base}（${on ? `「${on.label}」` : ''}选“${answer}”时必填）`;
+}
+
+const PLACEHOLDER: Record<LedgerField['kind'], string> = { text: '请填写', number: '请输入数字', choice: '请选择', date: '请选择日期', link: 'https://…', yesno: '请选择' };
+
+function control(f: LedgerField, all: readonly LedgerField[], value: string, error: string | undefined): Element {
+  const name = ledgerFieldName(f);
+  const label = labelOf(f, all);
+  const required = f.required;
+  switch (f.kind) {
+    case 'choice':
+      return { type: 'select', name, label, options: (f.options ?? []).map((o) => ({ value: o, label: o })), value: value || undefined, required, error };
+    case 'yesno':
+      return { type: 'select', name, label, options: [{ value: 'yes', label: '是' }, { value: 'no', label: '否' }], value: value || undefined, required, error };
+    case 'date':
+      return { type: 'date', name, label, value: value || undefined, required, error };
+    default:
+      return {
+        type: 'input', name, label, required, value, error,
+        inputType: f.kind === 'number' ? 'number' : f.kind === 'link' ? 'url' : f.multiline ? 'multiline' : 'text',
+        placeholder: PLACEHOLDER[f.kind],
+        maxLength: f.kind === 'number' ? 40 : TEXT_MAX_CHARS,
+      };
+  }
+}
+
+const aspectTitle = (a: LedgerAspect, i: number) => `${i + 1}. ${a.title}（${a.fields.length}项）`;
+
+function formCard(v: LedgerEntryView, feedback: LedgerFormFeedback | undefined): CardSpec {
+  const all = ledgerFields(v.aspects);
+  const stored = ledgerFormValues(all, v.values);
+  const valueOf = (f: LedgerField) => {
+    const name = ledgerFieldName(f);
+    if (!feedback) return stored[name] ?? '';
+    const raw = feedback.values[name];
+    return Array.isArray(raw) ? raw.join('\n') : ((raw as string | undefined) ?? '');
+  };
+  const errorOf = (f: LedgerField) => {
+    const e = feedback?.errors.find((x) => x.field === ledgerFieldName(f));
+    return e ? ledgerFieldErrorText(e) : undefined;
+  };
+  const elements: Element[] = [summaryFields(v)];
+  if (v.status === 'returned') elements.push(notice('warning', `已退回修改${v.returnComment ? `：${v.returnComment}` : ''}。请修改后重新报送。`, 'Returned for changes; please correct and submit again.'));
+  if (overdue(v)) elements.push(notice('warning', `已超过截止日期（${dateZh(v.dueDate)}），请尽快报送。`, 'Past the due date; please submit as soon as possible.'));
+  if (feedback && feedback.errors.length > 0) {
+    elements.push(notice('error', `有 ${feedback.errors.length} 处需要修改，本次未报送。请按标红提示修改后重新报送。`, `${feedback.errors.length} answers need changes; nothing was submitted.`));
+  }
+  const formEls: Element[] = [md(v.description ? `${v.description}\n带 * 的为必填项。` : '请逐项填写本期台账，带 * 的为必填项。', 'Fill in each item for this period; items marked * are required.')];
+  v.aspects.forEach((a, i) => {
+    const hasError = a.fields.some((f) => errorOf(f) !== undefined);
+    const els: Element[] = [];
+    for (const f of a.fields) {
+      if (f.hint) els.push(md(`${f.label}：${f.hint}`));
+      els.push(control(f, all, valueOf(f), errorOf(f)));
+    }
+    formEls.push({ type: 'panel', title: `${aspectTitle(a, i)}${hasError ? ' · 待修改' : ''}`, expanded: hasError || i === 0 || (!feedback && v.aspects.length <= 3), elements: els });
+  });
+  formEls.push(actions(button({
+    label: v.status === 'returned' ? '重新报送' : '报送', labelEn: v.status === 'returned' ? 'Submit again' : 'Submit', style: 'primary', submit: true,
+    action: encodeAction('ledger.submit', { entryId: v.entryId, rev: v.rev }),
+    confirm: { title: '报送台账', text: `报送后本期台账将锁定，如需修改须由评估组退回。确定报送${periodLabel(v.period)}${v.definitionName}吗？` },
+  })));
+  elements.push({ type: 'form', name: `ledger_${v.entryId}_r${v.rev}`, elements: formEls });
+  return { header: header(v), elements, summary: `请填报${periodLabel(v.period)}${v.definitionName}（截止${dateZh(v.dueDate)}）` };
+}
+
+function readOnlyCard(v: LedgerEntryView, why: string): CardSpec {
+  const elements: Element[] = [summaryFields(v), notice(v.status === 'submitted' ? 'success' : 'info', why)];
+  if (v.status === 'returned' && v.returnComment) elements.push(notice('warning', `退回意见：${v.returnComment}`));
+  const shown = v.status !== 'pending';
+  v.aspects.forEach((a, i) => {
+    elements.push({
+      type: 'panel',
+      title: aspectTitle(a, i),
+      expanded: i === 0 || v.aspects.length <= 3,
+      elements: [fields(a.fields.map((f) => [f.label, shown ? ledgerValueText(f, v.values[f.id]) : '未填'] as const))],
+    });
+  });
+  return { header: header(v), elements, summary: `${v.unitName}${periodLabel(v.period)}${v.definitionName}：${LEDGER_STATUS_TEXT[v.status]}` };
+}
+
+/**
+ * An entry's card. `fill`: the filler's, a form while the entry may be submitted; `view`: the
+ * unit head's or an evaluator's, always read-only.
+ */
+export function buildLedgerEntryCard(v: LedgerEntryView, mode: 'fill' | 'view', feedback?: LedgerFormFeedback): CardSpec {
+  if (v.status === 'submitted') return readOnlyCard(v, `本期台账已报送${v.submittedAt !== null ? `（${shanghaiDateTime(v.submittedAt)}）` : ''}。`);
+  if (mode === 'view') return readOnlyCard(v, v.status === 'returned' ? '已退回单位修改，等待重新报送。' : '单位尚未报送本期台账。');
+  if (v.status === 'pending' && !v.open) return readOnlyCard(v, '本期台账的填报期已结束，未报送。');
+  return formCard(v, feedback);
+}
+
+// ---------------------------------------------------------------------------- 我的待办
+
+export interface LedgerTaskView {
+  readonly entryId: number;
+  readonly definitionName: string;
+  readonly period: string;
+  readonly unitName: string;
+  readonly dueDate: string;
+  readonly status: 'pending' | 'returned';
+}
+
+/** One row per open entry, each with a button that opens it. */
+export function ledgerTaskRows(tasks: readonly LedgerTaskView[], today: string): Element[] {
+  return tasks.map((t) => ({
+    type: 'columns',
+    columns: [
+      { weight: 3, elements: [md(`**${t.status === 'returned' ? '修改台账' : '填报台账'}**：${t.unitName} · ${periodLabel(t.period)}${t.definitionName}（截止${dateZh(t.dueDate)}${today > t.dueDate ? '，已逾期' : ''}）`)] },
+      { weight: 1, elements: [button({ label: '去填报', labelEn: 'Open', style: 'primary', action: encodeAction('ledger.open', { entryId: t.entryId }) })] },
+    ],
+  }));
+}
+
+/**
+ * The 我的待办 card with the person's open ledger entries added before its refresh button:
+ * the count, colour and summary include them, and "no tasks" gives way to them.
+ */
+export function withLedgerTasks(card: CardSpec, args: { tasks: readonly LedgerTaskView[]; otherTodo: number; today: string }): CardSpec {
+  if (args.tasks.length === 0) return card;
+  const total = args.otherTodo + args.tasks.length;
+  const elements = card.elements.filter((e) => !(e.type === 'notice' && e.tone === 'success' && args.otherTodo === 0));
+  const refresh = elements.findIndex((e) => e.type === 'button' && e.action?.id === 'help.show');
+  const at = refresh === -1 ? elements.length : refresh;
+  return {
+    header: { ...card.header, color: 'orange', tags: [{ text: `${total} 项待办`, textEn: `${total} to do` }, ...(card.header.tags ?? []).slice(1)] },
+    elements: [...elements.slice(0, at), ...ledgerTaskRows(args.tasks, args.today), ...elements.slice(at)],
+    summary: `您有 ${total} 项待办`,
+  };
+}
