@@ -5,7 +5,7 @@
  * each change checked against the revision the card was built on and audited in the same
  * transaction. The reminder planner reads `ledgerTargets`.
  */
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import { ledgerAssignments, ledgerDefinitions, ledgerEntries, people, units } from '../../db/schema';
 import {
   entriesToEnsure,
@@ -415,4 +415,16 @@ export async function ledgerCompletion(db: Executor, args: { period: string; def
   }
   const sum = (k: 'total' | 'submitted' | 'returned' | 'pending') => byUnit.reduce((a, u) => a + u[k], 0);
   return { period: args.period, total: sum('total'), submitted: sum('submitted'), returned: sum('returned'), pending: sum('pending'), byGroup: [...groups.values()], byUnit };
+}
+
+/** Every entry due between two local dates (inclusive), submitted or not: what a 月小结 / 季大结 counts. */
+export async function ledgerEntriesDueBetween(db: Executor, from: string, to: string): Promise<Array<{ entryId: number; definitionName: string; period: string; unitId: number; unitName: string; group: string; dueDate: string; submitted: boolean }>> {
+  const rows = await db
+    .select({ entryId: ledgerEntries.id, definitionName: ledgerDefinitions.name, period: ledgerEntries.period, unitId: units.id, unitName: units.name, group: units.groupName, dueDate: ledgerEntries.dueDate, status: ledgerEntries.status })
+    .from(ledgerEntries)
+    .innerJoin(ledgerDefinitions, eq(ledgerDefinitions.id, ledgerEntries.definitionId))
+    .innerJoin(units, eq(units.id, ledgerEntries.unitId))
+    .where(and(gte(ledgerEntries.dueDate, from), lte(ledgerEntries.dueDate, to)))
+    .orderBy(asc(ledgerEntries.dueDate), asc(units.id));
+  return rows.map(({ status, ...r }) => ({ ...r, submitted: status === 'submitted' }));
 }
