@@ -69,9 +69,14 @@ export interface LateItem {
   readonly overdueWorkdays: number;
 }
 
-/** The leaders' daily digest: every late task past the escalation point, one card. */
+/** How many late tasks a digest lists; the rest are counted (the progress card has them all). */
+export const DIGEST_MAX_ROWS = 100;
+
+/** The leaders' daily digest: the late tasks past the escalation point, most overdue first, one card. */
 export function buildLeaderDigestCard(v: { readonly date: string; readonly late: readonly LateItem[] }): CardSpec {
   const units = new Set(v.late.map((l) => l.unitName)).size;
+  const shown = [...v.late].sort((a, b) => b.overdueWorkdays - a.overdueWorkdays).slice(0, DIGEST_MAX_ROWS);
+  const more = v.late.length - shown.length;
   return {
     header: { title: `逾期事项汇总 · ${dateZh(v.date)}`, titleEn: `Overdue tasks · ${v.date}`, color: 'red', tags: [{ text: `${units} 个单位`, textEn: `${units} unit(s)`, color: 'red' }] },
     elements: [
@@ -85,9 +90,10 @@ export function buildLeaderDigestCard(v: { readonly date: string; readonly late:
           { key: 'due', label: '截止日期' },
           { key: 'over', label: '逾期工作日', align: 'right' },
         ],
-        rows: v.late.map((l) => ({ unit: l.unitName, group: l.group, title: l.title, due: dateZh(l.due), over: l.overdueWorkdays })),
+        rows: shown.map((l) => ({ unit: l.unitName, group: l.group, title: l.title, due: dateZh(l.due), over: l.overdueWorkdays })),
         pageSize: 10,
       },
+      ...(more > 0 ? [md(`另有 ${more} 项未列出（按逾期时间从长到短列出前 ${DIGEST_MAX_ROWS} 项），完整名单见评估进度卡片。`)] : []),
     ],
     summary: `逾期事项汇总：${units} 个单位 ${v.late.length} 项`,
   };
