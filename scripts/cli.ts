@@ -4,6 +4,8 @@
  * Commands live in COMMANDS (words → handler); a handler returns the exit code:
  * 0 done, 1 failed (bad data, bad environment), 2 wrong usage.
  */
+import { DEFAULT_REMINDER_POLICY, mergePolicy, ReminderPolicyError, type ReminderPolicy } from '../src/domain/reminders';
+import { reminderPolicyOverrides, setReminderPolicy } from '../src/store/reminders.repo';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -50,7 +52,9 @@ interface Command {
 }
 
 /** Options that take the next argument as their value, whatever the command. */
-const VALUE_OPTIONS = ['--as', '--tier', '--comment'] as const;
+const VALUE_OPTIONS = ['--as', '--tier', '--comment', '--stage'] as const;
+/** Campaign stages, as `reminders policy --stage` names them. */
+const STAGES = ['notice', 'self_evaluation', 'on_site', 'rating', 'report', 'rectification', 'grading'] as const;
 
 const PLAN_SCOPE = '<评估编号> <单位编码> <指标编码>';
 
@@ -112,6 +116,13 @@ const COMMANDS: Record<string, Command> = {
     description: '列出单位个性指标方案的各个版本、状态和审核意见',
     flags: [],
     run: planShow,
+  },
+  'reminders policy': {
+    usage: 'reminders policy <评估编号> [<策略JSON>|--clear] [--stage <阶段>]',
+    description: '查看或设置提醒策略（整个评估，或用 --stage 指定阶段，如 self_evaluation）。JSON 中可写 before（提前几个工作日，如 [3,1]）、onDueDay、overdueEvery、escalateToHeadAfter、escalateToLeaderAfter、sendFrom、quietHours、urgentOnDueDay；--clear 恢复默认',
+    flags: ['--clear'],
+    options: ['--stage'],
+    run: remindersPolicy,
   },
   'feishu map-people': {
     usage: 'feishu map-people',
@@ -543,4 +554,65 @@ if (entry && import.meta.url === pathToFileURL(resolve(entry)).href) {
       process.exitCode = 1;
     },
   );
+}
+
+
+function describePolicy(p: ReminderPolicy): string {
+  return [
+    `截止前 ${p.before.length ? p.before.join('、') : '—'} 个工作日提醒`,
+    p.onDueDay ? `截止当天提醒${p.urgentOnDueDay ? '（加急）' : ''}` : '截止当天不提醒',
+    p.overdueEvery > 0 ? `逾期后每 ${p.overdueEvery} 个工作日提醒` : '逾期后不再提醒',
+    p.escalateToHeadAfter === null ? '不通知单位负责人' : `逾期 ${p.escalateToHeadAfter} 个工作日起通知单位负责人`,
+    p.escalateToLeaderAfter === null ? '不报领导' : `逾期 ${p.escalateToLeaderAfter} 个工作日起每日汇总报领导`,
+    `每天 ${p.sendFrom} 起发送${p.quietHours ? `，${p.quietHours.from}–${p.quietHours.to} 免打扰` : ''}`,
+  ].join('；');
+}
+
+async function remindersPolicy({ args, flags, options, env, io }: Context): Promise<number> {
+  const [idText, json] = args;
+  const campaignId = parseCampaignId(idText, io);
+  if (campaignId === null) return 1;
+  const stageText = options.get('--stage');
+  const stage = stageText === undefined ? undefined : (STAGES as readonly string[]).includes(stageText) ? (stageText as (typeof STAGES)[number]) : null;
+  if (stage === null) {
+    io.err(`阶段「${stageText}」无效：可选 ${STAGES.join('、')}`);
+    return 1;
+  }
+  let override: unknown = undefined;
+  if (flags.has('--clear')) override = null;
+  else if (json !== undefined) {
+    try {
+      override = JSON.parse(json);
+    } catch {
+      io.err('提醒策略不是有效的 JSON，例如：{"before":[5,2],"escalateToHeadAfter":2}');
+      return 1;
+    }
+  }
+  return withDatabase(env, io, async (db) => {
+    const current = await reminderPolicyOverrides(db, campaignId, stage);
+    if (!current) {
+      io.err(`评估（编号 ${campaignId}）不存在`);
+      return 1;
+    }
+    const layers = (c: { campaign: unknown; stage: unknown }) => [c.campaign, c.stage].filter((x) => x !== null && x !== undefined);
+    if (override !== undefined) {
+      const next = stage ? { campaign: current.campaign, stage: override } : { campaign: override, stage: current.stage };
+      try {
+        layers(next).reduce<ReminderPolicy>((p, o) => mergePolicy(p, o), DEFAULT_REMINDER_POLICY);
+      } catch (e) {
+        io.err('提醒策略无效，未保存：');
+        for (const line of e instanceof ReminderPolicyError ? e.issues : [String(e)]) io.err(`  ${line}`);
+        return 1;
+      }
+      if (!(await setReminderPolicy(db, { campaignId, ...(stage ? { stage } : {}), policy: override, actorId: null, now: Date.now() }))) {
+        io.err(`评估（编号 ${campaignId}）没有阶段 ${stage}`);
+        return 1;
+      }
+      Object.assign(current, stage ? { stage: override } : { campaign: override });
+      io.out(override === null ? '已恢复默认提醒策略。' : '提醒策略已保存。');
+    }
+    const effective = layers(current).reduce<ReminderPolicy>((p, o) => mergePolicy(p, o), DEFAULT_REMINDER_POLICY);
+    io.out(`${stage ? `阶段 ${stage} ` : ''}当前提醒策略：${describePolicy(effective)}`);
+    return 0;
+  });
 }

@@ -6,7 +6,9 @@
 import { and, asc, eq, inArray, isNotNull, isNull, or } from 'drizzle-orm';
 import { campaignStages, campaignUnits, campaigns, people, roles, selfEvaluations, units } from '../../db/schema';
 import { shanghaiDate } from '../domain/time';
-import type { Executor } from './db';
+import type { Db, Executor } from './db';
+import { appendAudit } from './audit.repo';
+import { writeTransaction } from './serialize';
 
 export interface StageTarget {
   readonly key: string;
@@ -87,4 +89,31 @@ export async function campaignPeople(db: Executor, role: 'leader' | 'evaluator',
     .innerJoin(people, eq(people.id, roles.personId))
     .where(and(eq(roles.role, role), campaignId === null ? isNull(roles.campaignId) : or(isNull(roles.campaignId), eq(roles.campaignId, campaignId))))
     .orderBy(asc(people.id));
+}
+
+/** The stored overrides of a campaign (and of one of its stages); null = none. */
+export async function reminderPolicyOverrides(db: Executor, campaignId: number, stage?: StageName): Promise<{ campaign: unknown; stage: unknown } | null> {
+  const [c] = await db.select({ policy: campaigns.reminderPolicy }).from(campaigns).where(eq(campaigns.id, campaignId));
+  if (!c) return null;
+  if (!stage) return { campaign: c.policy, stage: null };
+  const [s] = await db.select({ policy: campaignStages.reminderPolicy }).from(campaignStages).where(and(eq(campaignStages.campaignId, campaignId), eq(campaignStages.stage, stage)));
+  return { campaign: c.policy, stage: s ? s.policy : null };
+}
+
+type StageName = (typeof campaignStages.$inferSelect)['stage'];
+
+/** Sets (or, with null, clears) a campaign's or a stage's reminder policy overrides, audited. The caller validates. */
+export async function setReminderPolicy(db: Db, s: { campaignId: number; stage?: StageName; policy: unknown; actorId: number | null; now: number }): Promise<boolean> {
+  return writeTransaction(db, async (tx) => {
+    const before = await reminderPolicyOverrides(tx, s.campaignId, s.stage);
+    if (!before) return false;
+    if (s.stage) {
+      const r = await tx.update(campaignStages).set({ reminderPolicy: s.policy }).where(and(eq(campaignStages.campaignId, s.campaignId), eq(campaignStages.stage, s.stage))).returning({ id: campaignStages.id });
+      if (r.length === 0) return false;
+    } else {
+      await tx.update(campaigns).set({ reminderPolicy: s.policy }).where(eq(campaigns.id, s.campaignId));
+    }
+    await appendAudit(tx, { at: s.now, actorId: s.actorId, action: 'campaign.reminder_policy', subjectType: 'campaign', subjectId: s.campaignId, before: { stage: s.stage ?? null, policy: s.stage ? before.stage : before.campaign }, after: { stage: s.stage ?? null, policy: s.policy } });
+    return true;
+  });
 }
