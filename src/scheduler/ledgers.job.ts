@@ -6,7 +6,7 @@
 import { encodeAction } from '../../cards/actions';
 import { daily } from '../domain/schedule';
 import type { ReminderTarget } from '../domain/reminders';
-import { campaignPeople } from '../store/reminders.repo';
+import { campaignPeople, reminderPolicyOverrides } from '../store/reminders.repo';
 import { ensureLedgerEntries, ledgerEntriesDueBetween, ledgerTargets } from '../store/ledger.repo';
 import { writeTransaction } from '../store/serialize';
 import { policyFrom, type TargetBatch, type TargetSource } from './reminders.job';
@@ -33,9 +33,11 @@ export const ledgerSource: TargetSource = async (deps, now) => {
   const out: TargetBatch[] = [];
   for (const [key, b] of batches) {
     if (!leadersOf.has(b.campaignId)) leadersOf.set(b.campaignId, (await campaignPeople(deps.db, 'leader', b.campaignId)).map((p) => p.id));
+    // The ledger's own policy, then the campaign's overrides (a campaign may tighten or relax it).
+    const campaignPolicy = b.campaignId === null ? null : (await reminderPolicyOverrides(deps.db, b.campaignId))?.campaign;
     out.push({
       source: `ledger ${key}`,
-      policy: policyFrom(b.policy === null || b.policy === undefined ? [] : [b.policy], deps.log, `ledger definition ${key}`),
+      policy: policyFrom([b.policy, campaignPolicy].filter((p) => p !== null && p !== undefined), deps.log, `ledger ${key}`),
       leaders: leadersOf.get(b.campaignId)!,
       targets: b.targets.map((t) => ({ ...t, open: encodeAction('ledger.open', { entryId: t.entryId }) })),
     });
