@@ -49,11 +49,14 @@ describe('parseEnv', () => {
     { env: { SEED_DEMO: '0' }, expected: { SEED_DEMO: false } },
     { env: { SEED_DEMO: '1' }, expected: { SEED_DEMO: true } },
     { env: { SEED_DEMO: 'true' }, expected: { SEED_DEMO: true } },
+    { env: { SIMULATOR: 'off' }, expected: { SIMULATOR: 'off' } },
+    { env: { SIMULATOR: 'on' }, expected: { SIMULATOR: 'on' } },
   ])('accepts $env', ({ env, expected }) => {
     expect(configOf(env)).toEqual({ ...DEFAULTS, ...expected });
   });
 
   it.each([
+    { name: 'SIMULATOR', value: 'yes', expects: 'on or off' },
     { name: 'PORT', value: 'abc', expects: 'a port number' },
     { name: 'PORT', value: '0', expects: 'a port from 1 to 65535' },
     { name: 'PORT', value: '70000', expects: 'a port from 1 to 65535' },

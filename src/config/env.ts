@@ -24,6 +24,12 @@ const BaseSchema = z.object({
     .enum(['true', 'false', '1', '0'], { message: 'true or false' })
     .default('true')
     .transform((v) => v === 'true' || v === '1'),
+  /**
+   * The chat simulator (pages and form posts at /, /chat, /local): it has no login, so it is for
+   * a trusted machine. Unset: on for `npm start` (which listens on 127.0.0.1), off on Workers
+   * (a public URL).
+   */
+  SIMULATOR: z.enum(['on', 'off'], { message: 'on or off' }).optional(),
   // Feishu (Lark). With none of these set, the local simulator is the only platform.
   FEISHU_APP_ID: z.string().regex(/^cli_[A-Za-z0-9]+$/, 'a Feishu app id like cli_a1b2c3').optional(),
   FEISHU_APP_SECRET: z.string().min(8, 'the app secret from the developer console').optional(),

@@ -11,6 +11,8 @@ export interface AppOptions {
   readonly onAction?: () => void;
   /** Mounts POST /feishu/webhook when Feishu is configured in webhook mode. */
   readonly feishu?: { readonly config: FeishuConfig } & Omit<FeishuRouteOptions, 'afterAction'>;
+  /** Mounts the chat simulator (no login: only where the network is trusted). Default on. */
+  readonly simulator?: boolean;
 }
 
 export function createApp(deps: Deps, bot: Bot, opts: AppOptions = {}): Hono {
@@ -23,7 +25,7 @@ export function createApp(deps: Deps, bot: Bot, opts: AppOptions = {}): Hono {
   if (opts.feishu && opts.feishu.config.mode === 'webhook') {
     app.route('/', createFeishuRoutes(deps, bot, opts.feishu.config, { render: opts.feishu.render, delayedUpdate: opts.feishu.delayedUpdate, afterAction: onAction }));
   }
-  app.route('/', createLocalRoutes(deps, bot, onAction));
+  if (opts.simulator !== false) app.route('/', createLocalRoutes(deps, bot, onAction));
   app.onError((err, c) => {
     deps.log.error('unhandled error', { path: c.req.path, error: err.stack ?? String(err) });
     return c.json({ error: 'internal error' }, 500);

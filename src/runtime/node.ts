@@ -49,7 +49,7 @@ export async function startNode(config: Config) {
   const pump = createOutboxPump(deps, createRoutingSender(deps, { local: createLocalSender(deps), feishu: feishuSender }), { concurrency: 8 });
   const onAction = () => deps.defer(() => pump.kick());
   const feishuRouting = feishu && client ? { render: renderFeishuCard, delayedUpdate: (token: string, card: unknown) => client.delayedUpdate(token, card) } : null;
-  const app = createApp(deps, bot, { onAction, feishu: feishu && feishuRouting ? { config: feishu, ...feishuRouting } : undefined });
+  const app = createApp(deps, bot, { onAction, feishu: feishu && feishuRouting ? { config: feishu, ...feishuRouting } : undefined, simulator: config.SIMULATOR !== 'off' });
   const longConnection = feishu?.mode === 'ws' && feishuRouting ? createFeishuLongConnection(deps, bot, feishu, { ...feishuRouting, afterAction: onAction }) : null;
   if (longConnection) await longConnection.start();
   // Sends what was enqueued outside a request (seeding, retries after a failure) every second.

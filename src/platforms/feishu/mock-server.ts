@@ -59,6 +59,8 @@ export interface MockOptions {
   directory?: { mobiles?: Record<string, string>; emails?: Record<string, string> };
   /** The mock's clock (default Date.now): token expiry, uuid window, rate windows. */
   now?: () => number;
+  /** Listen on this loopback port (default: any free one), e.g. to replace a mock a running worker points at. */
+  port?: number;
 }
 
 export interface MockMessage {
@@ -472,7 +474,7 @@ export async function startMockFeishu(opts: MockOptions = {}): Promise<MockFeish
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
   return {

@@ -1,0 +1,253 @@
+/**
+ * The adapter contract (src/platforms/contract-suite.ts) a second time, inside the Workers runtime:
+ * the worker entry runs under workerd (`wrangler dev`), reaches its database over HTTP through a
+ * Hrana stand-in backed by a real libSQL file (src/test/hrana-server.ts), and sends to the mock
+ * Feishu Open API. The simulator's form posts and Feishu's encrypted, signed callbacks go to the
+ * worker over the network; a scheduled event (`/__scheduled`) reminds exactly once.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq, like } from 'drizzle-orm';
+import { campaigns, identities, jobRuns, outbox, people } from '../../db/schema';
+import { createCalendar } from '../domain/calendar';
+import { shanghaiDate } from '../domain/time';
+import { seedDemoIfEmpty } from '../../db/seed/demo';
+import { renderFeishuCards } from '../../cards/render/feishu';
+import { validateFeishuCard } from '../../cards/render/feishu-validate';
+import { buildDeps, silentLogger } from '../deps';
+import { consoleMessages } from '../flows/campaign/console';
+import { createRateLimiter } from '../outbox/rate-limit';
+import { drainOutbox } from '../outbox/sender';
+import { adapterContract, ENCRYPT_KEY, M, TOKEN, latest, seenFromFeishu, seenFromSpec, type Driver, type SeenCard } from '../platforms/contract-suite';
+import { createFeishuClient } from '../platforms/feishu/client';
+import { startMockFeishu, type MockFeishu } from '../platforms/feishu/mock-server';
+import { createFeishuSender } from '../platforms/feishu/sender';
+import { encryptFeishu, feishuSignature } from '../platforms/feishu/verify';
+import { createLocalSender } from '../platforms/local/sender';
+import { createRoutingSender } from '../platforms/routing-sender';
+import { enqueue, outboxCounts } from '../store/outbox.repo';
+import { startHranaServer, type HranaServer } from '../test/hrana-server';
+import { openDatabase } from './open-db';
+import { freePort } from '../../scripts/bench/setup';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const APP = { appId: 'cli_contract', appSecret: 'contract-secret' };
+
+/** One worker for the whole file; each test gets a fresh database file and mock behind the same ports. */
+const ports = { worker: 0, hrana: 0, mock: 0 };
+let worker: ChildProcess | null = null;
+let workerLog = '';
+let hrana: HranaServer | null = null;
+let mock: MockFeishu | null = null;
+let dir = '';
+let current: { db: Awaited<ReturnType<typeof openDatabase>>; file: string } | null = null;
+const base = () => `http://127.0.0.1:${ports.worker}`;
+
+/** A fresh demo database served over HTTP, and a fresh mock Feishu, on the worker's ports. */
+async function freshBackends(feishuAccounts: boolean) {
+  await hrana?.close();
+  await mock?.close();
+  current?.db.close();
+  const file = join(dir, `db-${Date.now()}-${Math.random().toString(36).slice(2)}.db`);
+  const db = await openDatabase({ DATABASE_URL: `file:${file}` });
+  await seedDemoIfEmpty(db.db, Date.now());
+  mock = await startMockFeishu({ ...APP, validateCard: validateFeishuCard, port: ports.mock });
+  if (feishuAccounts) {
+    const all = await db.db.select({ id: people.id }).from(people);
+    await db.db.insert(identities).values(all.map((p) => ({ personId: p.id, platform: 'feishu' as const, externalId: `ou_${p.id}` })));
+    await enqueue(db.db, await consoleMessages(db.db, 1, 'send', 'workerd-contract', Date.now()), Date.now());
+  }
+  // The seed's own cards (and, with accounts, the consoles again) go out before the worker takes over.
+  const deps = buildDeps(db.db, { log: silentLogger });
+  const feishu = createFeishuSender(deps, createFeishuClient({ ...APP, domain: mock.url }), { render: renderFeishuCards, limiter: createRateLimiter({ perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 }) });
+  await drainOutbox(deps, createRoutingSender(deps, { local: createLocalSender(deps), feishu }), { concurrency: 4 });
+  hrana = await startHranaServer({ path: file, port: ports.hrana });
+  current = { db, file };
+  return db.db;
+}
+
+/** Waits until the worker's own drain (waitUntil after each action) has sent everything. */
+async function settled() {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const c = await outboxCounts(current!.db.db);
+    if (c.pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`the worker left ${c.pending} outbox rows unsent\n${workerLog.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function workerLocalDriver(): Driver {
+  let seq = 0;
+  const post = (body: URLSearchParams, origin = base()) =>
+    fetch(`${base()}/local/action`, { method: 'POST', body, redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin } });
+  const formBody = (personId: number, card: SeenCard, actionId: string, form: Record<string, string>, nonce: string) => {
+    const action = card.actions.get(actionId);
+    if (!action) throw new Error(`${card.title} has no ${actionId}`);
+    return new URLSearchParams({ ...form, _action: JSON.stringify(action), _actor: `p${personId}`, _nonce: nonce, _message: String(card.ref) });
+  };
+  const messages = async (personId: number) => (await (await fetch(`${base()}/local/messages/${personId}`)).json()) as Array<{ id: number; card: Parameters<typeof seenFromSpec>[0] }>;
+  return {
+    name: 'local simulator on workerd',
+    async setup() { await freshBackends(false); },
+    async teardown() {},
+    async person(mobile) { return (await current!.db.db.select({ id: people.id }).from(people).where(eq(people.mobile, mobile)))[0]!.id; },
+    async cards(personId) { return (await messages(personId)).map((m) => seenFromSpec(m.card, m.id)); },
+    async act(personId, card, actionId, form, opts = {}) {
+      const res = await post(formBody(personId, card, actionId, form, opts.eventId ?? `w${Date.now()}-${++seq}`));
+      await this.flush();
+      const toast = new URL(res.headers.get('location') ?? '/', 'http://x').searchParams;
+      const after = (await messages(personId)).find((m) => m.id === card.ref);
+      return { status: res.status, toast: { type: toast.get('tone') ?? '', text: toast.get('toast') ?? '' }, cardTitle: after?.card.header.title };
+    },
+    async forge(personId, card, actionId, form) {
+      return (await post(formBody(personId, card, actionId, form, `forged${++seq}`), 'https://evil.example.com')).status;
+    },
+    async flush() { await settled(); },
+    db: () => current!.db.db,
+  };
+}
+
+function workerFeishuDriver(): Driver {
+  let seq = 0;
+  const answered = new Map<string, unknown>();
+  const openId = (personId: number) => `ou_${personId}`;
+  async function callback(personId: number, card: SeenCard, actionId: string, form: Record<string, string>, eventId: string, key: string, tsOffsetS = 0) {
+    const action = card.actions.get(actionId);
+    if (!action) throw new Error(`${card.title} has no ${actionId}`);
+    const envelope = {
+      schema: '2.0',
+      header: { event_id: eventId, token: TOKEN, create_time: String(Date.now() * 1000), event_type: 'card.action.trigger', tenant_key: 'tk', app_id: APP.appId },
+      event: {
+        operator: { tenant_key: 'tk', open_id: openId(personId) },
+        token: mock!.state.issueCallbackToken({ messageId: String(card.ref) }),
+        action: { tag: 'button', value: { a: action.id, v: action.value }, name: 'submit', form_value: form },
+        host: 'im_message',
+        context: { open_message_id: String(card.ref), open_chat_id: 'oc_1' },
+      },
+    };
+    const raw = JSON.stringify({ encrypt: await encryptFeishu(ENCRYPT_KEY, JSON.stringify(envelope)) });
+    const ts = String(Math.floor(Date.now() / 1000) + tsOffsetS);
+    const nonce = `nonce${++seq}`;
+    return fetch(`${base()}/feishu/webhook`, {
+      method: 'POST', body: raw,
+      headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce, 'x-lark-signature': await feishuSignature(ts, nonce, key, raw) },
+    });
+  }
+  return {
+    name: 'Feishu on workerd',
+    async setup() {
+      answered.clear();
+      await freshBackends(true);
+    },
+    async teardown() {},
+    async person(mobile) { return (await current!.db.db.select({ id: people.id }).from(people).where(eq(people.mobile, mobile)))[0]!.id; },
+    async cards(personId) {
+      return mock!.state.messages.filter((m) => m.receive_id === openId(personId)).map((m) => seenFromFeishu(answered.get(m.message_id) ?? m.current, m.message_id));
+    },
+    async act(personId, card, actionId, form, opts = {}) {
+      const res = await callback(personId, card, actionId, form, opts.eventId ?? `wev${Date.now()}-${++seq}`, ENCRYPT_KEY);
+      const body = (await res.json()) as { toast?: { type: string; content: string }; card?: { type: string; data: unknown } };
+      if (body.card) {
+        expect(validateFeishuCard(body.card.data)).toEqual([]);
+        answered.set(String(card.ref), body.card.data);
+      }
+      await this.flush();
+      return { status: res.status, toast: body.toast ? { type: body.toast.type, text: body.toast.content } : undefined, cardTitle: body.card ? seenFromFeishu(body.card.data, '').title : undefined };
+    },
+    async forge(personId, card, actionId, form) {
+      const res = await callback(personId, card, actionId, form, `forged${++seq}`, 'not-the-key');
+      const stale = await callback(personId, card, actionId, form, `stale${++seq}`, ENCRYPT_KEY, -600);
+      expect(stale.status).toBe(401);
+      return res.status;
+    },
+    async flush() {
+      await settled();
+      for (const m of mock!.state.messages) expect(validateFeishuCard(m.current), m.message_id).toEqual([]);
+    },
+    db: () => current!.db.db,
+  };
+}
+
+async function startWorker() {
+  const vars: Record<string, string> = {
+    DATABASE_URL: `http://127.0.0.1:${ports.hrana}`,
+    SIMULATOR: 'on',
+    FEISHU_APP_ID: APP.appId, FEISHU_APP_SECRET: APP.appSecret, FEISHU_ENCRYPT_KEY: ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN: TOKEN,
+    FEISHU_DOMAIN: `http://127.0.0.1:${ports.mock}`,
+  };
+  const args = [join(ROOT, 'node_modules/wrangler/bin/wrangler.js'), 'dev', '--ip', '127.0.0.1', '--port', String(ports.worker), '--inspector-port', '0', '--test-scheduled', '--show-interactive-dev-session=false',
+    ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])];
+  worker = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0', WRANGLER_SEND_METRICS: 'false' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  worker.stdout?.on('data', (d) => (workerLog += String(d)));
+  worker.stderr?.on('data', (d) => (workerLog += String(d)));
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (worker.exitCode !== null) throw new Error(`wrangler dev exited: ${workerLog}`);
+    try {
+      if ((await fetch(`${base()}/healthz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`wrangler dev did not become ready:\n${workerLog}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('the worker under workerd, database over HTTP', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lvzhi-workerd-'));
+    ports.worker = await freePort();
+    ports.hrana = await freePort();
+    ports.mock = await freePort();
+    await freshBackends(false);
+    await startWorker();
+  }, 120_000);
+  afterAll(async () => {
+    if (worker?.pid && worker.exitCode === null) {
+      const exited = new Promise((r) => worker!.once('exit', r));
+      process.kill(-worker.pid, 'SIGTERM');
+      const force = setTimeout(() => worker?.pid && process.kill(-worker.pid, 'SIGKILL'), 5000);
+      await exited;
+      clearTimeout(force);
+    }
+    await hrana?.close();
+    await mock?.close();
+    current?.db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  describe.each([workerLocalDriver, workerFeishuDriver])('adapter contract', (make) => adapterContract(make));
+
+  it('a scheduled event (Cron Trigger) runs each job once per slot and sends the due reminders once', async () => {
+    const db = await freshBackends(false);
+    const evaluator = (await db.select({ id: people.id }).from(people).where(eq(people.mobile, M.evaluator)))[0]!.id;
+    const d = workerLocalDriver();
+    const console = await latest(d, evaluator, '履职评估');
+    // The worker's clock is the real one: the stage is due on the next working day and the policy
+    // reminds one working day before, at any hour, so a working day today means one reminder to
+    // each of the six fillers now; on a weekend or holiday the planner rightly sends nothing.
+    const calendar = createCalendar();
+    const today = shanghaiDate(Date.now());
+    const due = calendar.addWorkdays(today, 1);
+    await db.update(campaigns).set({ reminderPolicy: { before: [1], onDueDay: false, overdueEvery: 0, escalateToHeadAfter: null, escalateToLeaderAfter: null, sendFrom: '00:00', quietHours: null } });
+    expect((await d.act(evaluator, console, 'campaign.open-self-eval', { due })).toast?.text).toContain('单位自评已启动');
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${base()}/__scheduled?cron=${encodeURIComponent('*/15 * * * *')}`);
+      expect(res.status, workerLog.slice(-2000)).toBe(200);
+    }
+    await settled();
+    const runs = await db.select({ job: jobRuns.job, slot: jobRuns.slot, status: jobRuns.status }).from(jobRuns);
+    expect(runs.map((r) => r.job).sort()).toEqual(['ledger-entries', 'reminders', 'summary-month', 'summary-quarter']);
+    expect(runs.every((r) => r.status === 'done' || r.status === 'skipped')).toBe(true);
+    // The stage's reminders (the demo's ledgers have their own).
+    const reminders = await db.select({ key: outbox.dedupeKey, status: outbox.status, personId: outbox.personId }).from(outbox).where(like(outbox.dedupeKey, 'remind:%:stage:%'));
+    expect(reminders).toHaveLength(calendar.isWorkday(today) ? 6 : 0);
+    expect(new Set(reminders.map((r) => r.personId)).size).toBe(reminders.length);
+    expect(reminders.every((r) => r.status === 'sent')).toBe(true);
+  }, 60_000);
+});
