@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eq, like } from 'drizzle-orm';
 import { campaigns, identities, jobRuns, outbox, people } from '../../db/schema';
 import { createCalendar } from '../domain/calendar';
@@ -27,6 +27,7 @@ import { createFeishuClient } from '../platforms/feishu/client';
 import { startMockFeishu, type MockFeishu } from '../platforms/feishu/mock-server';
 import { createFeishuSender } from '../platforms/feishu/sender';
 import { encryptFeishu, feishuSignature } from '../platforms/feishu/verify';
+import { webhookContract } from '../platforms/feishu/webhook-contract';
 import { createLocalSender } from '../platforms/local/sender';
 import { createRoutingSender } from '../platforms/routing-sender';
 import { enqueue, outboxCounts } from '../store/outbox.repo';
@@ -78,6 +79,26 @@ async function settled() {
     if (c.pending === 0) return;
     if (Date.now() > deadline) throw new Error(`the worker left ${c.pending} outbox rows unsent\n${workerLog.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * For work the worker acknowledges first and does after answering (a direct message): waits
+ * until nothing is pending and the outbox has not grown for half a second.
+ */
+async function quiet() {
+  const deadline = Date.now() + 15_000;
+  let last = -1;
+  let stableSince = Date.now();
+  for (;;) {
+    const c = await outboxCounts(current!.db.db);
+    const total = c.pending + c.sent + c.failed;
+    if (total !== last || c.pending > 0) {
+      last = total;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= 500) return;
+    if (Date.now() > deadline) throw new Error(`the worker's outbox did not settle\n${workerLog.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -222,6 +243,22 @@ describe('the worker under workerd, database over HTTP', () => {
   }, 30_000);
 
   describe.each([workerLocalDriver, workerFeishuDriver])('adapter contract', (make) => adapterContract(make));
+
+  describe('Feishu webhook', () => {
+    let openId = '';
+    beforeEach(async () => {
+      const db = await freshBackends(true);
+      openId = `ou_${(await db.select({ id: people.id }).from(people).where(eq(people.mobile, M.filler)))[0]!.id}`;
+    });
+    async function post(payload: unknown, opts: { sign?: boolean; key?: string } = {}) {
+      const raw = JSON.stringify({ encrypt: await encryptFeishu(ENCRYPT_KEY, JSON.stringify(payload)) });
+      const ts = String(Math.floor(Date.now() / 1000));
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (opts.sign !== false) Object.assign(headers, { 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': 'n1', 'x-lark-signature': await feishuSignature(ts, 'n1', opts.key ?? ENCRYPT_KEY, raw) });
+      return fetch(`${base()}/feishu/webhook`, { method: 'POST', body: raw, headers });
+    }
+    webhookContract(() => ({ post, settle: quiet, mock: () => mock!, token: TOKEN, appId: APP.appId, openId }));
+  });
 
   it('a scheduled event (Cron Trigger) runs each job once per slot and sends the due reminders once', async () => {
     const db = await freshBackends(false);

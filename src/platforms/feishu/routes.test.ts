@@ -17,6 +17,7 @@ import { createFeishuClient } from './client';
 import { startMockFeishu, type MockFeishu } from './mock-server';
 import { createFeishuSender } from './sender';
 import { encryptFeishu, feishuSignature } from './verify';
+import { webhookContract } from './webhook-contract';
 
 type H = Awaited<ReturnType<typeof createHarness>>;
 const KEY = 'routes-key';
@@ -67,48 +68,7 @@ describe('POST /feishu/webhook', () => {
     return app.request('/feishu/webhook', { method: 'POST', body: raw, headers });
   }
 
-  it('answers the encrypted URL check at once, and only with the right token', async () => {
-    const ok = await post({ challenge: 'ch-1', token: TOKEN, type: 'url_verification' }, { sign: false });
-    expect(await ok.json()).toEqual({ challenge: 'ch-1' });
-    const wrong = await post({ challenge: 'ch-2', token: 'nope', type: 'url_verification' }, { sign: false });
-    expect(wrong.status).toBe(401);
-  });
-
-  it('answers a card action with a toast in Chinese and English and a valid card', async () => {
-    const action = {
-      schema: '2.0',
-      header: { event_id: 'act-1', event_type: 'card.action.trigger', token: TOKEN, create_time: '1', tenant_key: 't', app_id: 'cli_routes' },
-      event: { operator: { open_id: 'ou_filler' }, token: 'c-1', action: { tag: 'button', value: { a: 'help.show', v: {} } }, context: { open_message_id: 'om_1', open_chat_id: 'oc' } },
-    };
-    const body = (await (await post(action)).json()) as { toast: unknown; card: { type: string; data: unknown } };
-    expect(body.toast).toEqual({ type: 'info', content: '待办已刷新', i18n: { zh_cn: '待办已刷新', en_us: 'Tasks refreshed' } });
-    expect(body.card.type).toBe('raw');
-    expect(validateFeishuCard(body.card.data)).toEqual([]);
-  });
-
-  it('refuses an unsigned or wrongly signed event', async () => {
-    const event = { schema: '2.0', header: { event_id: 'e-x', event_type: 'im.message.receive_v1', token: TOKEN }, event: {} };
-    expect((await post(event, { sign: false })).status).toBe(401);
-    expect((await post(event, { key: 'other' })).status).toBe(401);
-  });
-
-  it('answers a direct message with the help card in Feishu, once per event id', async () => {
-    const message = {
-      schema: '2.0',
-      header: { event_id: 'msg-1', event_type: 'im.message.receive_v1', token: TOKEN, create_time: '1', tenant_key: 't', app_id: 'cli_routes' },
-      event: { sender: { sender_id: { open_id: 'ou_filler' }, sender_type: 'user' }, message: { message_id: 'om_in', chat_id: 'oc_p2p', chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text: '我的待办' }) } },
-    };
-    for (let i = 0; i < 2; i++) {
-      const res = await post(message);
-      expect(res.status).toBe(200);
-      expect(await res.json()).toEqual({});
-      await settle();
-    }
-    const toFiller = mock.state.messages.filter((m) => m.receive_id === 'ou_filler');
-    expect(toFiller).toHaveLength(1);
-    expect(JSON.stringify(toFiller[0]!.card)).toContain('我的待办');
-    expect(validateFeishuCard(toFiller[0]!.card)).toEqual([]);
-  });
+  webhookContract(() => ({ post, settle, mock: () => mock, token: TOKEN, appId: 'cli_routes', openId: 'ou_filler' }));
 
   describe('when the answer misses the time budget', () => {
     afterEach(() => {
