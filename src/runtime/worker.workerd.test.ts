@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eq, like } from 'drizzle-orm';
-import { campaigns, identities, jobRuns, outbox, people } from '../../db/schema';
+import { campaigns, identities, jobRuns, ledgerEntries, outbox, people } from '../../db/schema';
+import { monthly } from '../domain/schedule';
+import { periodBefore } from '../scheduler/summaries.job';
 import { createCalendar } from '../domain/calendar';
 import { shanghaiDate } from '../domain/time';
 import { seedDemoIfEmpty } from '../../db/seed/demo';
@@ -260,9 +262,10 @@ describe('the worker under workerd, database over HTTP', () => {
     webhookContract(() => ({ post, settle: quiet, mock: () => mock!, token: TOKEN, appId: APP.appId, openId }));
   });
 
-  it('a scheduled event (Cron Trigger) runs each job once per slot and sends the due reminders once', async () => {
+  it('a scheduled event (Cron Trigger) runs each job once per slot and sends the due reminders and summary once', async () => {
     const db = await freshBackends(false);
     const evaluator = (await db.select({ id: people.id }).from(people).where(eq(people.mobile, M.evaluator)))[0]!.id;
+    const leader = (await db.select({ id: people.id }).from(people).where(eq(people.mobile, '13800000014')))[0]!.id;
     const d = workerLocalDriver();
     const console = await latest(d, evaluator, '履职评估');
     // The worker's clock is the real one: the stage is due on the next working day and the policy
@@ -273,6 +276,13 @@ describe('the worker under workerd, database over HTTP', () => {
     const due = calendar.addWorkdays(today, 1);
     await db.update(campaigns).set({ reminderPolicy: { before: [1], onDueDay: false, overdueEvery: 0, escalateToHeadAfter: null, escalateToLeaderAfter: null, sendFrom: '00:00', quietHours: null } });
     expect((await d.act(evaluator, console, 'campaign.open-self-eval', { due })).toast?.text).toContain('单位自评已启动');
+    // A ledger entry that fell due last period, so the 月小结 has something to report whatever
+    // day this runs on (it goes out once per period, to the evaluator and the leader).
+    const slot = monthly('09:00', (y, m) => calendar.nextWorkday(`${y}-${String(m).padStart(2, '0')}-01`)).latest(Date.now())!;
+    const period = periodBefore('month', slot.id);
+    const [entry] = await db.select().from(ledgerEntries).limit(1);
+    const { id: _id, ...copy } = entry!;
+    await db.insert(ledgerEntries).values({ ...copy, period: period.id, dueDate: `${period.id}-25`, status: 'pending', createdAt: Date.now() });
     for (let i = 0; i < 2; i++) {
       const res = await fetch(`${base()}/__scheduled?cron=${encodeURIComponent('*/15 * * * *')}`);
       expect(res.status, workerLog.slice(-2000)).toBe(200);
@@ -286,5 +296,8 @@ describe('the worker under workerd, database over HTTP', () => {
     expect(reminders).toHaveLength(calendar.isWorkday(today) ? 6 : 0);
     expect(new Set(reminders.map((r) => r.personId)).size).toBe(reminders.length);
     expect(reminders.every((r) => r.status === 'sent')).toBe(true);
+    const summaries = await db.select({ key: outbox.dedupeKey, status: outbox.status }).from(outbox).where(like(outbox.dedupeKey, `summary:${period.id}:%`));
+    expect(summaries.map((r) => r.key).sort()).toEqual([`summary:${period.id}:${evaluator}`, `summary:${period.id}:${leader}`].sort());
+    expect(summaries.every((r) => r.status === 'sent')).toBe(true);
   }, 60_000);
 });
