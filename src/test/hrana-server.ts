@@ -37,16 +37,25 @@
  *   false; stored SQL at most 50 per stream and 5000 bytes each (SQL_STORE_TOO_MANY,
  *   SQL_STORE_TOO_LARGE); responses over 10 MB are RESPONSE_TOO_LARGE.
  *
- * Known divergences: sqld re-serializes each statement from its parse tree before running it,
- * so unaliased expression columns may be named differently there ("1 + 1" for `SELECT 1+1`);
- * the statement classifier here is a tokenizer, not sqld's full parser (syntax errors come from
- * SQLite's own messages, offsets of SQL_INPUT_ERROR are found by looking the name up in the
- * text); the write lock is taken to be held from the first write statement or BEGIN
- * IMMEDIATE/EXCLUSIVE of a transaction (sqld asks SQLite); a writer blocked by a lock held
- * outside this server gives up with SQLITE_BUSY after busyTimeoutMs (sqld spins); rows_read and
- * rows_written are estimates (rows returned, rows changed); replication_index is always null;
- * no Hrana-over-WebSocket, no Hrana 1 (`POST /`, /v1/*), no namespaces, JWTs are compared as
- * plain bearer tokens.
+ * Known divergences:
+ * - sqld re-serializes each statement from its parse tree before running it, so unaliased
+ *   expression columns may be named differently there ("1 + 1" for `SELECT 1+1`).
+ * - the classifier is a tokenizer, not sqld's parser: syntax errors are SQLite's messages (same
+ *   code, other wording); SQL_INPUT_ERROR's offset is found by looking the name up in the text;
+ *   pragma names match case-insensitively.
+ * - the write lock is taken to be held from a transaction's first INSERT/UPDATE/DELETE/CREATE/
+ *   DROP/ALTER or BEGIN IMMEDIATE/EXCLUSIVE (sqld asks SQLite); writers wait for it here before
+ *   running (sqld's busy handler waits inside SQLite) — same order, same stealing.
+ * - a writer blocked by a lock held outside this server (another process on the file) gives up
+ *   with SQLITE_BUSY after busyTimeoutMs (sqld spins until it gets it).
+ * - after a statement fails with SQLITE_BUSY* (e.g. a deferred transaction whose snapshot went
+ *   stale) the stream continues on a fresh connection, its transaction reopened: it keeps
+ *   working and commits or rolls back as on sqld, but reads a fresh snapshot, and per-connection
+ *   state (PRAGMA foreign_keys = OFF, savepoints) is gone. See replaceConn().
+ * - an expired stream's lock is freed at expiry (sqld frees it when a writer steals it).
+ * - rows_read and rows_written are estimates (rows returned, rows changed); replication_index
+ *   is always null; no Hrana over WebSocket, no Hrana 1 (`POST /`, /v1/*), no namespaces; the
+ *   token is compared as an opaque bearer token, not verified as a JWT.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -715,13 +724,18 @@ async function waitForLock(ctx: Ctx, stream: Stream): Promise<void> {
 }
 
 /**
- * A statement stopped by SQLITE_BUSY* stays active in SQLite (it may be retried), keeping an
- * implicit transaction and the write lock under whatever runs next on the connection. rusqlite
- * resets it when sqld drops it; the `libsql` package cannot, so the connection is replaced.
+ * A statement stopped by SQLITE_BUSY* stays active in SQLite (it may be retried) and poisons
+ * its connection: what runs next stays in its implicit transaction (and snapshot), uncommitted,
+ * even after ROLLBACK. rusqlite resets it when sqld drops it; the `libsql` package cannot, so
+ * the connection is replaced. A transaction that met SQLITE_BUSY* had written nothing (it held
+ * no write lock), so reopening it on the new connection loses only its read snapshot.
  */
 function replaceConn(ctx: Ctx, stream: Stream): void {
+  const inTransaction = stream.db?.open === true && stream.db.inTransaction;
   closeDb(ctx, stream);
-  if (!ctx.closed) stream.db = openConn(ctx);
+  if (ctx.closed) return;
+  stream.db = openConn(ctx);
+  if (inTransaction) stream.db.exec('BEGIN');
 }
 
 /** Runs a statement, waiting for the write lock as sqld does, without blocking the event loop. */
@@ -1636,13 +1650,10 @@ export async function startHranaServer(opts: HranaServerOptions): Promise<HranaS
     server.listen(opts.port ?? 0, '127.0.0.1', () => { server.off('error', reject); resolve(); });
   });
   const { port } = server.address() as AddressInfo;
-  const stats: HranaServerStats = {
-    get requests() { return ctx.stats.requests; },
-    set requests(n: number) { ctx.stats.requests = n; },
-    get streams() { return ctx.stats.streams; },
-    set streams(n: number) { ctx.stats.streams = n; },
-    get openStreams() { return [...ctx.handles.values()].filter((h) => h.state !== 'expired').length; },
-  };
+  const stats = Object.defineProperty(ctx.stats, 'openStreams', {
+    enumerable: true,
+    get: () => [...ctx.handles.values()].filter((h) => h.state !== 'expired').length,
+  }) as HranaServerStats;
   return {
     url: `http://127.0.0.1:${port}`,
     stats,
