@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { feishuConfig, parseEnv } from '../src/config/env';
+import { feishuConfig, parseEnv, type Config } from '../src/config/env';
 import { gradeCampaign } from '../src/domain/grading';
 import type { GradingResult, UnitResult } from '../src/domain/grading-types';
 import { PLAN_STATUS_LABELS, parsePlanItems, type PlanCommand } from '../src/domain/individual-plan';
@@ -170,38 +170,36 @@ async function importUnits({ args, flags, env, io }: Context): Promise<number> {
     return 0;
   }
 
-  const parsed = parseEnv(env);
-  if (!parsed.ok) {
-    io.err('环境变量有误：');
-    for (const e of parsed.errors) io.err(`  ${e}`);
-    return 1;
-  }
-  const { db, close } = await openDatabase(parsed.config);
-  try {
-    const c = await importUnitsAndPeople(db, records, Date.now(), null, basename(file));
-    io.out(
-      `导入完成：新增单位 ${c.unitsCreated} 个，更新 ${c.unitsUpdated} 个；` +
-        `新增人员 ${c.peopleCreated} 人，更新 ${c.peopleUpdated} 人；新增角色 ${c.rolesAdded} 个。（共 ${records.length} 行）`,
-    );
-    return 0;
-  } catch (e) {
-    io.err(`导入失败：${e instanceof Error ? e.message : String(e)}`);
-    io.err('未导入任何数据。');
-    return 1;
-  } finally {
-    close();
-  }
+  return withDatabase(env, io, async (db) => {
+    try {
+      const c = await importUnitsAndPeople(db, records, Date.now(), null, basename(file));
+      io.out(
+        `导入完成：新增单位 ${c.unitsCreated} 个，更新 ${c.unitsUpdated} 个；` +
+          `新增人员 ${c.peopleCreated} 人，更新 ${c.peopleUpdated} 人；新增角色 ${c.rolesAdded} 个。（共 ${records.length} 行）`,
+      );
+      return 0;
+    } catch (e) {
+      io.err(`导入失败：${e instanceof Error ? e.message : String(e)}`);
+      io.err('未导入任何数据。');
+      return 1;
+    }
+  });
 }
 
 /** Opens the configured database for a command; a bad environment is reported and gives 1. */
-async function withDatabase(env: Context['env'], io: Io, work: (db: Db) => Promise<number>): Promise<number> {
+/** The environment's settings, or null after saying what is wrong with them. */
+function settings(env: Context['env'], io: Io): Config | null {
   const parsed = parseEnv(env);
-  if (!parsed.ok) {
-    io.err('环境变量有误：');
-    for (const e of parsed.errors) io.err(`  ${e}`);
-    return 1;
-  }
-  const { db, close } = await openDatabase(parsed.config);
+  if (parsed.ok) return parsed.config;
+  io.err('环境变量有误：');
+  for (const e of parsed.errors) io.err(`  ${e}`);
+  return null;
+}
+
+async function withDatabase(env: Context['env'], io: Io, work: (db: Db) => Promise<number>): Promise<number> {
+  const config = settings(env, io);
+  if (!config) return 1;
+  const { db, close } = await openDatabase(config);
   try {
     return await work(db);
   } finally {
@@ -471,18 +469,14 @@ async function feishuMapPeople({ args, env, io }: Context): Promise<number> {
     io.err(usage());
     return 2;
   }
-  const parsed = parseEnv(env);
-  if (!parsed.ok) {
-    io.err('环境变量有误：');
-    for (const e of parsed.errors) io.err(`  ${e}`);
-    return 1;
-  }
-  const feishu = feishuConfig(parsed.config);
+  const config = settings(env, io);
+  if (!config) return 1;
+  const feishu = feishuConfig(config);
   if (!feishu) {
     io.err('未配置飞书：请设置 FEISHU_APP_ID 和 FEISHU_APP_SECRET（见 docs/feishu.md）。');
     return 1;
   }
-  const { db, close } = await openDatabase(parsed.config);
+  const { db, close } = await openDatabase(config);
   try {
     const client = createFeishuClient({ appId: feishu.appId, appSecret: feishu.appSecret, domain: feishu.domain });
     const report = await mapPeopleToFeishu({ db, clock: () => Date.now() }, client);
