@@ -18,7 +18,7 @@ import { registerFlows } from '../flows';
 import { createApp } from '../http/app';
 import { createOutboxPump } from '../outbox/sender';
 import { createRateLimiter } from '../outbox/rate-limit';
-import { createHarness, T0 } from '../test/harness';
+import { createHarness } from '../test/harness';
 import { createLocalSender } from './local/sender';
 import { createRoutingSender } from './routing-sender';
 import { createFeishuClient } from './feishu/client';
@@ -68,34 +68,105 @@ export function seenFromSpec(spec: CardSpec, ref: number): SeenCard {
   return { title: spec.header.title, text: JSON.stringify(spec), ref, actions, fields };
 }
 
-export function localDriver(): Driver {
-  let h: Awaited<ReturnType<typeof createHarness>>;
+/**
+ * Where a driver's requests go and where it finds what happened: the app in-process (below), or
+ * the worker under workerd over the network (src/runtime/worker.workerd.test.ts).
+ */
+export interface Backend {
+  readonly name: string;
+  /** A fresh demo database (and, with `feishu`, a fresh mock Open API and everyone with a Feishu account). */
+  setup(opts: { feishu: boolean }): Promise<void>;
+  teardown(): Promise<void>;
+  request(path: string, init: RequestInit): Promise<Response>;
+  /** The origin the simulator's own pages post from. */
+  origin(): string;
+  /** The clock callbacks are stamped with. */
+  now(): number;
+  db(): Db;
+  mock(): MockFeishu;
+  /** The simulator's messages of a person. */
+  messages(personId: number): Promise<Array<{ id: number; card: CardSpec }>>;
+  /** Waits until everything queued has been delivered. */
+  flush(): Promise<void>;
+}
+
+export function localDriver(backend: Backend = inProcess()): Driver {
   let seq = 0;
-  const post = (body: URLSearchParams, origin = 'http://localhost') =>
-    h.app.request('/local/action', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', origin, host: 'localhost' } });
+  const post = (body: URLSearchParams, origin = backend.origin()) =>
+    backend.request('/local/action', { method: 'POST', body, redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin } });
   const formBody = (personId: number, card: SeenCard, actionId: string, form: Record<string, string>, nonce: string) => {
     const action = card.actions.get(actionId);
     if (!action) throw new Error(`${card.title} has no ${actionId}`);
     return new URLSearchParams({ ...form, _action: JSON.stringify(action), _actor: `p${personId}`, _nonce: nonce, _message: String(card.ref) });
   };
   return {
-    name: 'local simulator',
-    async setup() { h = await createHarness(); },
-    async teardown() { await h.close(); },
-    async person(mobile) { return (await h.personByMobile(mobile)).id; },
-    async cards(personId) { return (await h.messages(personId)).map((m) => seenFromSpec(m.card, m.id)); },
+    name: `local simulator${backend.name}`,
+    setup: () => backend.setup({ feishu: false }),
+    teardown: () => backend.teardown(),
+    async person(mobile) { return (await backend.db().select({ id: people.id }).from(people).where(eq(people.mobile, mobile)))[0]!.id; },
+    async cards(personId) { return (await backend.messages(personId)).map((m) => seenFromSpec(m.card, m.id)); },
     async act(personId, card, actionId, form, opts = {}) {
-      const res = await post(formBody(personId, card, actionId, form, opts.eventId ?? `n${++seq}`));
+      const res = await post(formBody(personId, card, actionId, form, opts.eventId ?? `n${backend.now()}-${++seq}`));
       await this.flush();
       const toast = new URL(res.headers.get('location') ?? '/', 'http://x').searchParams;
-      const after = (await h.messages(personId)).find((m) => m.id === card.ref);
+      const after = (await backend.messages(personId)).find((m) => m.id === card.ref);
       return { status: res.status, toast: { type: toast.get('tone') ?? '', text: toast.get('toast') ?? '' }, cardTitle: after?.card.header.title };
     },
     async forge(personId, card, actionId, form) {
       return (await post(formBody(personId, card, actionId, form, `forged${++seq}`), 'https://evil.example.com')).status;
     },
-    async flush() { await h.flush(); },
+    flush: () => backend.flush(),
+    db: () => backend.db(),
+  };
+}
+
+/** The app in this process, on the test harness (a temporary libSQL file, a fake clock). */
+export function inProcess(): Backend {
+  let h: Awaited<ReturnType<typeof createHarness>>;
+  let mock: MockFeishu | null = null;
+  let app: ReturnType<typeof createApp>;
+  let pump: { kick(): Promise<void> } | null = null;
+  const deferred: Promise<unknown>[] = [];
+  return {
+    name: '',
+    async setup({ feishu }) {
+      h = await createHarness();
+      app = h.app;
+      pump = null;
+      if (!feishu) return;
+      mock = await startMockFeishu({ appId: 'cli_contract', appSecret: 'contract-secret', validateCard: validateFeishuCard });
+      const all = await h.db.select({ id: people.id }).from(people);
+      await h.db.insert(identities).values(all.map((p) => ({ personId: p.id, platform: 'feishu' as const, externalId: `ou_${p.id}` })));
+      const deps = buildDeps(h.db, { clock: h.now, log: silentLogger, defer: (w) => void deferred.push(w()) });
+      const bot = createBot(deps);
+      registerFlows(bot);
+      const client = createFeishuClient({ appId: 'cli_contract', appSecret: 'contract-secret', domain: mock.url });
+      const sender = createFeishuSender(deps, client, { render: renderFeishuCards, limiter: createRateLimiter({ perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 }) });
+      pump = createOutboxPump(deps, createRoutingSender(deps, { local: createLocalSender(deps), feishu: sender }));
+      const config = { appId: 'cli_contract', appSecret: 'contract-secret', encryptKey: ENCRYPT_KEY, verificationToken: TOKEN, domain: mock.url, mode: 'webhook' as const, rate: { perSecond: 50, perMinute: 1000, perUserPerSecond: 5 } };
+      app = createApp(deps, bot, { feishu: { config, render: renderFeishuCard, delayedUpdate: (t, c) => client.delayedUpdate(t, c) } });
+      // The harness seeded the demo before anyone had a Feishu account: send the consoles again.
+      await enqueue(h.db, await consoleMessages(h.db, 1, 'send', 'feishu-contract', h.now()), h.now());
+      await pump.kick();
+    },
+    async teardown() {
+      await Promise.allSettled(deferred);
+      await mock?.close();
+      mock = null;
+      await h.close();
+    },
+    request: async (path, init) => app.request(path, { ...init, headers: { ...(init.headers as Record<string, string>), host: 'localhost' } }),
+    origin: () => 'http://localhost',
+    now: () => h.now(),
     db: () => h.db,
+    mock: () => mock!,
+    messages: (personId) => h.messages(personId),
+    async flush() {
+      // With Feishu, this app's own sender delivers; the harness's (simulator-only) one must not.
+      if (!pump) return h.flush();
+      await Promise.all(deferred.splice(0));
+      await pump.kick();
+    },
   };
 }
 
@@ -127,72 +198,49 @@ export function seenFromFeishu(card: unknown, ref: string): SeenCard {
   return { title: header?.title?.content ?? '', text: JSON.stringify(card), ref, actions, fields };
 }
 
-export function feishuDriver(): Driver {
-  let h: Awaited<ReturnType<typeof createHarness>>;
-  let mock: MockFeishu;
-  let app: ReturnType<typeof createApp>;
-  let pump: { kick(): Promise<void> };
+export function feishuDriver(backend: Backend = inProcess()): Driver {
   let seq = 0;
-  const deferred: Promise<unknown>[] = [];
   /** What the Feishu client shows after a callback answer replaced a card. */
   const answered = new Map<string, unknown>();
   const openId = (personId: number) => `ou_${personId}`;
 
-  async function callback(personId: number, card: SeenCard, actionId: string, form: Record<string, string>, eventId: string, sign: (raw: string, ts: string, nonce: string) => Promise<string>, tsOffsetS = 0) {
+  async function callback(personId: number, card: SeenCard, actionId: string, form: Record<string, string>, eventId: string, key: string, tsOffsetS = 0) {
     const action = card.actions.get(actionId);
     if (!action) throw new Error(`${card.title} has no ${actionId}`);
     const envelope = {
       schema: '2.0',
-      header: { event_id: eventId, token: TOKEN, create_time: String(T0 * 1000), event_type: 'card.action.trigger', tenant_key: 'tk', app_id: 'cli_contract' },
+      header: { event_id: eventId, token: TOKEN, create_time: String(backend.now() * 1000), event_type: 'card.action.trigger', tenant_key: 'tk', app_id: 'cli_contract' },
       event: {
         operator: { tenant_key: 'tk', open_id: openId(personId) },
-        token: mock.state.issueCallbackToken({ messageId: String(card.ref) }),
+        token: backend.mock().state.issueCallbackToken({ messageId: String(card.ref) }),
         action: { tag: 'button', value: { a: action.id, v: action.value }, name: 'submit', form_value: form },
         host: 'im_message',
         context: { open_message_id: String(card.ref), open_chat_id: 'oc_1' },
       },
     };
     const raw = JSON.stringify({ encrypt: await encryptFeishu(ENCRYPT_KEY, JSON.stringify(envelope)) });
-    const ts = String(Math.floor(h.now() / 1000) + tsOffsetS);
+    const ts = String(Math.floor(backend.now() / 1000) + tsOffsetS);
     const nonce = `nonce${++seq}`;
-    return app.request('/feishu/webhook', {
+    return backend.request('/feishu/webhook', {
       method: 'POST',
       body: raw,
-      headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce, 'x-lark-signature': await sign(raw, ts, nonce) },
+      headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce, 'x-lark-signature': await feishuSignature(ts, nonce, key, raw) },
     });
   }
 
   return {
-    name: 'Feishu',
+    name: `Feishu${backend.name}`,
     async setup() {
       answered.clear();
-      h = await createHarness();
-      mock = await startMockFeishu({ appId: 'cli_contract', appSecret: 'contract-secret', validateCard: validateFeishuCard });
-      const all = await h.db.select({ id: people.id }).from(people);
-      await h.db.insert(identities).values(all.map((p) => ({ personId: p.id, platform: 'feishu' as const, externalId: openId(p.id) })));
-      const deps = buildDeps(h.db, { clock: h.now, log: silentLogger, defer: (w) => void deferred.push(w()) });
-      const bot = createBot(deps);
-      registerFlows(bot);
-      const client = createFeishuClient({ appId: 'cli_contract', appSecret: 'contract-secret', domain: mock.url });
-      const feishu = createFeishuSender(deps, client, { render: renderFeishuCards, limiter: createRateLimiter({ perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 }) });
-      pump = createOutboxPump(deps, createRoutingSender(deps, { local: createLocalSender(deps), feishu }));
-      const config = { appId: 'cli_contract', appSecret: 'contract-secret', encryptKey: ENCRYPT_KEY, verificationToken: TOKEN, domain: mock.url, mode: 'webhook' as const, rate: { perSecond: 50, perMinute: 1000, perUserPerSecond: 5 } };
-      app = createApp(deps, bot, { feishu: { config, render: renderFeishuCard, delayedUpdate: (t, c) => client.delayedUpdate(t, c) } });
-      // The harness seeded the demo before anyone had a Feishu account: send the consoles again.
-      await enqueue(h.db, await consoleMessages(h.db, 1, 'send', 'feishu-contract', h.now()), h.now());
-      await pump.kick();
+      await backend.setup({ feishu: true });
     },
-    async teardown() {
-      await Promise.allSettled(deferred);
-      await mock.close();
-      await h.close();
-    },
-    async person(mobile) { return (await h.personByMobile(mobile)).id; },
+    teardown: () => backend.teardown(),
+    async person(mobile) { return (await backend.db().select({ id: people.id }).from(people).where(eq(people.mobile, mobile)))[0]!.id; },
     async cards(personId) {
-      return mock.state.messages.filter((m) => m.receive_id === openId(personId)).map((m) => seenFromFeishu(answered.get(m.message_id) ?? m.current, m.message_id));
+      return backend.mock().state.messages.filter((m) => m.receive_id === openId(personId)).map((m) => seenFromFeishu(answered.get(m.message_id) ?? m.current, m.message_id));
     },
     async act(personId, card, actionId, form, opts = {}) {
-      const res = await callback(personId, card, actionId, form, opts.eventId ?? `ev${++seq}`, (raw, ts, nonce) => feishuSignature(ts, nonce, ENCRYPT_KEY, raw));
+      const res = await callback(personId, card, actionId, form, opts.eventId ?? `ev${backend.now()}-${++seq}`, ENCRYPT_KEY);
       const body = (await res.json()) as { toast?: { type: string; content: string }; card?: { type: string; data: unknown } };
       if (body.card) {
         expect(validateFeishuCard(body.card.data)).toEqual([]);
@@ -202,18 +250,17 @@ export function feishuDriver(): Driver {
       return { status: res.status, toast: body.toast ? { type: body.toast.type, text: body.toast.content } : undefined, cardTitle: body.card ? seenFromFeishu(body.card.data, '').title : undefined };
     },
     async forge(personId, card, actionId, form) {
-      const res = await callback(personId, card, actionId, form, `forged${++seq}`, async (raw, ts, nonce) => feishuSignature(ts, nonce, 'not-the-key', raw));
-      const stale = await callback(personId, card, actionId, form, `stale${++seq}`, (raw, ts, nonce) => feishuSignature(ts, nonce, ENCRYPT_KEY, raw), -600);
+      const res = await callback(personId, card, actionId, form, `forged${++seq}`, 'not-the-key');
+      const stale = await callback(personId, card, actionId, form, `stale${++seq}`, ENCRYPT_KEY, -600);
       expect(stale.status).toBe(401);
       return res.status;
     },
     async flush() {
-      await Promise.all(deferred.splice(0));
-      await pump.kick();
+      await backend.flush();
       // Every card Feishu received is valid JSON 2.0 by the strict check.
-      for (const m of mock.state.messages) expect(validateFeishuCard(m.current), m.message_id).toEqual([]);
+      for (const m of backend.mock().state.messages) expect(validateFeishuCard(m.current), m.message_id).toEqual([]);
     },
-    db: () => h.db,
+    db: () => backend.db(),
   };
 }
 

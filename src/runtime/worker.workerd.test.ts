@@ -24,7 +24,8 @@ import { buildDeps, silentLogger } from '../deps';
 import { consoleMessages } from '../flows/campaign/console';
 import { createRateLimiter } from '../outbox/rate-limit';
 import { drainOutbox } from '../outbox/sender';
-import { adapterContract, ENCRYPT_KEY, M, TOKEN, latest, seenFromFeishu, seenFromSpec, type Driver, type SeenCard } from '../platforms/contract-suite';
+import { adapterContract, ENCRYPT_KEY, M, TOKEN, feishuDriver, latest, localDriver, type Backend } from '../platforms/contract-suite';
+import type { CardSpec } from '../../cards/kit';
 import { createFeishuClient } from '../platforms/feishu/client';
 import { startMockFeishu, type MockFeishu } from '../platforms/feishu/mock-server';
 import { createFeishuSender } from '../platforms/feishu/sender';
@@ -104,95 +105,19 @@ async function quiet() {
   }
 }
 
-function workerLocalDriver(): Driver {
-  let seq = 0;
-  const post = (body: URLSearchParams, origin = base()) =>
-    fetch(`${base()}/local/action`, { method: 'POST', body, redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin } });
-  const formBody = (personId: number, card: SeenCard, actionId: string, form: Record<string, string>, nonce: string) => {
-    const action = card.actions.get(actionId);
-    if (!action) throw new Error(`${card.title} has no ${actionId}`);
-    return new URLSearchParams({ ...form, _action: JSON.stringify(action), _actor: `p${personId}`, _nonce: nonce, _message: String(card.ref) });
-  };
-  const messages = async (personId: number) => (await (await fetch(`${base()}/local/messages/${personId}`)).json()) as Array<{ id: number; card: Parameters<typeof seenFromSpec>[0] }>;
+/** The worker under workerd, reached over the network; a fresh database and mock per test. */
+function worker$(): Backend {
   return {
-    name: 'local simulator on workerd',
-    async setup() { await freshBackends(false); },
+    name: ' on workerd',
+    async setup({ feishu }) { await freshBackends(feishu); },
     async teardown() {},
-    async person(mobile) { return (await current!.db.db.select({ id: people.id }).from(people).where(eq(people.mobile, mobile)))[0]!.id; },
-    async cards(personId) { return (await messages(personId)).map((m) => seenFromSpec(m.card, m.id)); },
-    async act(personId, card, actionId, form, opts = {}) {
-      const res = await post(formBody(personId, card, actionId, form, opts.eventId ?? `w${Date.now()}-${++seq}`));
-      await this.flush();
-      const toast = new URL(res.headers.get('location') ?? '/', 'http://x').searchParams;
-      const after = (await messages(personId)).find((m) => m.id === card.ref);
-      return { status: res.status, toast: { type: toast.get('tone') ?? '', text: toast.get('toast') ?? '' }, cardTitle: after?.card.header.title };
-    },
-    async forge(personId, card, actionId, form) {
-      return (await post(formBody(personId, card, actionId, form, `forged${++seq}`), 'https://evil.example.com')).status;
-    },
-    async flush() { await settled(); },
+    request: (path, init) => fetch(`${base()}${path}`, init),
+    origin: base,
+    now: () => Date.now(),
     db: () => current!.db.db,
-  };
-}
-
-function workerFeishuDriver(): Driver {
-  let seq = 0;
-  const answered = new Map<string, unknown>();
-  const openId = (personId: number) => `ou_${personId}`;
-  async function callback(personId: number, card: SeenCard, actionId: string, form: Record<string, string>, eventId: string, key: string, tsOffsetS = 0) {
-    const action = card.actions.get(actionId);
-    if (!action) throw new Error(`${card.title} has no ${actionId}`);
-    const envelope = {
-      schema: '2.0',
-      header: { event_id: eventId, token: TOKEN, create_time: String(Date.now() * 1000), event_type: 'card.action.trigger', tenant_key: 'tk', app_id: APP.appId },
-      event: {
-        operator: { tenant_key: 'tk', open_id: openId(personId) },
-        token: mock!.state.issueCallbackToken({ messageId: String(card.ref) }),
-        action: { tag: 'button', value: { a: action.id, v: action.value }, name: 'submit', form_value: form },
-        host: 'im_message',
-        context: { open_message_id: String(card.ref), open_chat_id: 'oc_1' },
-      },
-    };
-    const raw = JSON.stringify({ encrypt: await encryptFeishu(ENCRYPT_KEY, JSON.stringify(envelope)) });
-    const ts = String(Math.floor(Date.now() / 1000) + tsOffsetS);
-    const nonce = `nonce${++seq}`;
-    return fetch(`${base()}/feishu/webhook`, {
-      method: 'POST', body: raw,
-      headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce, 'x-lark-signature': await feishuSignature(ts, nonce, key, raw) },
-    });
-  }
-  return {
-    name: 'Feishu on workerd',
-    async setup() {
-      answered.clear();
-      await freshBackends(true);
-    },
-    async teardown() {},
-    async person(mobile) { return (await current!.db.db.select({ id: people.id }).from(people).where(eq(people.mobile, mobile)))[0]!.id; },
-    async cards(personId) {
-      return mock!.state.messages.filter((m) => m.receive_id === openId(personId)).map((m) => seenFromFeishu(answered.get(m.message_id) ?? m.current, m.message_id));
-    },
-    async act(personId, card, actionId, form, opts = {}) {
-      const res = await callback(personId, card, actionId, form, opts.eventId ?? `wev${Date.now()}-${++seq}`, ENCRYPT_KEY);
-      const body = (await res.json()) as { toast?: { type: string; content: string }; card?: { type: string; data: unknown } };
-      if (body.card) {
-        expect(validateFeishuCard(body.card.data)).toEqual([]);
-        answered.set(String(card.ref), body.card.data);
-      }
-      await this.flush();
-      return { status: res.status, toast: body.toast ? { type: body.toast.type, text: body.toast.content } : undefined, cardTitle: body.card ? seenFromFeishu(body.card.data, '').title : undefined };
-    },
-    async forge(personId, card, actionId, form) {
-      const res = await callback(personId, card, actionId, form, `forged${++seq}`, 'not-the-key');
-      const stale = await callback(personId, card, actionId, form, `stale${++seq}`, ENCRYPT_KEY, -600);
-      expect(stale.status).toBe(401);
-      return res.status;
-    },
-    async flush() {
-      await settled();
-      for (const m of mock!.state.messages) expect(validateFeishuCard(m.current), m.message_id).toEqual([]);
-    },
-    db: () => current!.db.db,
+    mock: () => mock!,
+    messages: async (personId) => (await (await fetch(`${base()}/local/messages/${personId}`)).json()) as Array<{ id: number; card: CardSpec }>,
+    flush: settled,
   };
 }
 
@@ -244,7 +169,7 @@ describe('the worker under workerd, database over HTTP', () => {
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
-  describe.each([workerLocalDriver, workerFeishuDriver])('adapter contract', (make) => adapterContract(make));
+  describe.each([() => localDriver(worker$()), () => feishuDriver(worker$())])('adapter contract', (make) => adapterContract(make));
 
   describe('Feishu webhook', () => {
     let openId = '';
@@ -266,7 +191,7 @@ describe('the worker under workerd, database over HTTP', () => {
     const db = await freshBackends(false);
     const evaluator = (await db.select({ id: people.id }).from(people).where(eq(people.mobile, M.evaluator)))[0]!.id;
     const leader = (await db.select({ id: people.id }).from(people).where(eq(people.mobile, '13800000014')))[0]!.id;
-    const d = workerLocalDriver();
+    const d = localDriver(worker$());
     const console = await latest(d, evaluator, '履职评估');
     // The worker's clock is the real one: the stage is due on the next working day and the policy
     // reminds one working day before, at any hour, so a working day today means one reminder to
