@@ -10,18 +10,10 @@ import type { GradingUnitInput } from '../../src/domain/grading-types';
 import { scoringRules } from '../../src/domain/score-entry';
 import type { SchemeFile } from '../../src/domain/scheme';
 import { loadSchemeTemplates } from './demo';
-
-/** A small deterministic generator, so a failure can be replayed. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { seededRandom } from '../../src/test/random';
 
 function generate(scheme: SchemeFile, n: number, seed: number): GradingUnitInput[] {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   const rules = scoringRules(scheme);
   const units: GradingUnitInput[] = [];
   for (let u = 0; u < n; u++) {

@@ -6,6 +6,7 @@ import { installScheme } from '../../src/store/scheme.repo';
 import { createCampaign } from '../../src/store/campaign.repo';
 import { refreshScoreSheets } from '../../src/store/grading.repo';
 import { writeTransaction } from '../../src/store/serialize';
+import { seededRandom } from '../../src/test/random';
 
 const YEAR = 2026;
 const GROUPS = ['公益一类', '公益二类', '执法类', '教育类'];
@@ -61,18 +62,6 @@ export function benchScheme(): SchemeFile {
   return parsed.scheme;
 }
 
-/** A small seeded generator, so a run's data is the same every time. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Multi-row INSERTs of literal values (generated numbers and plain strings only) in one write transaction. */
 async function insertRows(client: Client, table: string, columns: string[], rows: Iterable<Array<string | number | null>>) {
   const tx = await client.transaction('write');
@@ -100,7 +89,7 @@ export async function createGradingBenchDatabase(url: string, n: number, seed = 
   try {
     const now = Date.UTC(YEAR, 11, 1);
     const scheme = benchScheme();
-    const rnd = mulberry32(seed);
+    const rnd = seededRandom(seed);
     await insertRows(client, 'people', ['name', 'mobile', 'created_at'], [['主管部门审核人', '13900000001', now], ['评估员', '13900000002', now]]);
     await insertRows(client, 'units', ['code', 'name', 'group_name', 'supervising_dept', 'created_at'], (function* () {
       for (let i = 1; i <= n; i++) yield [`B${i}`, `压测单位${i}`, GROUPS[i % GROUPS.length]!, '主管部门', now];

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter, type RateLimits } from './rate-limit';
+import { seededRandom } from '../test/random';
 
 const FEISHU: RateLimits = { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 };
-
-/** A deterministic pseudo-random generator (mulberry32), so failures reproduce. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The largest number of times in any half-open window (t − len, t], by a two-pointer sweep. */
 function maxInWindow(times: number[], lenMs: number): number {
@@ -48,7 +37,7 @@ describe('rate limiter', () => {
 
   it('10,000 reservations made all at once never exceed any limit, and reach the per-minute limit', () => {
     const limiter = createRateLimiter(FEISHU);
-    const next = rng(1);
+    const next = seededRandom(1);
     const grants: Grant[] = [];
     for (let i = 0; i < 10_000; i++) {
       const key = `ou_${Math.floor(next() * 2000)}`;
@@ -65,7 +54,7 @@ describe('rate limiter', () => {
 
   it('a sequential caller with random pauses and few users never exceeds any limit', () => {
     const limiter = createRateLimiter(FEISHU);
-    const next = rng(2);
+    const next = seededRandom(2);
     const grants: Grant[] = [];
     let now = 1_700_000_000_000;
     for (let i = 0; i < 10_000; i++) {
@@ -83,7 +72,7 @@ describe('rate limiter', () => {
   it('concurrent callers reserving at scattered times never exceed any limit', () => {
     const limits: RateLimits = { perSecond: 20, perMinute: 300, perKeyPerSecond: 3 };
     const limiter = createRateLimiter(limits);
-    const next = rng(3);
+    const next = seededRandom(3);
     const grants: Grant[] = [];
     let now = 0;
     for (let i = 0; i < 10_000; i++) {
