@@ -33,6 +33,7 @@
 import { z } from 'zod';
 import type { Actor } from './roles';
 import type { FormValues } from './self-evaluation';
+import { TemplateHeader } from './scheme';
 import { endOfShanghaiDay } from './time';
 
 // ---------------------------------------------------------------------------- periods
@@ -283,12 +284,7 @@ export type LedgerAspect = z.output<typeof AspectSchema>;
 
 export const LedgerFileSchema = z
   .strictObject({
-    code: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
-    version: z.number().int().positive().default(1),
-    name: z.string().min(1),
-    description: z.string().default(''),
-    /** Where the ledger comes from and what was assumed. */
-    source: z.string().optional(),
+    ...TemplateHeader,
     recurrence: z.enum(RECURRENCES),
     due: DueRuleSchema,
     /** Overrides of the reminder policy (src/domain/reminders.ts), kept as given. */

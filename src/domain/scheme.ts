@@ -161,13 +161,19 @@ export const GradingSchema = z.strictObject({
   decimals: z.number().int().min(0).max(4).default(2),
 });
 
+/** What every template file (a scheme, a ledger) starts with: its code, version, name, and where it comes from. */
+export const TemplateHeader = {
+  code: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
+  version: z.number().int().positive().default(1),
+  name: z.string().min(1),
+  description: z.string().default(''),
+  /** Where the template comes from (which 篇 of the seed) and what was assumed. */
+  source: z.string().optional(),
+};
+
 export const SchemeFileSchema = z
   .strictObject({
-    code: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
-    version: z.number().int().positive().default(1),
-    name: z.string().min(1),
-    description: z.string().default(''),
-    source: z.string().optional(),
+    ...TemplateHeader,
     indicators: z.array(IndicatorSchema).min(1),
     raterGroups: z.array(RaterGroupSchema).min(1).default([{ id: 'evaluator', name: '评估组', weight: 1, aggregate: 'mean', whenMissing: 'incomplete' }]),
     grading: GradingSchema.optional(),
