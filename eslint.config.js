@@ -8,6 +8,15 @@ const drizzle = { group: ['drizzle-orm', 'drizzle-orm/*', '@libsql/*'], message:
 const sdks = { group: ['@larksuiteoapi/*', 'dingtalk-stream', 'exceljs'], message: 'platform SDKs and file libraries belong in their adapter.' };
 const hono = { group: ['hono', 'hono/*', '@hono/*'], message: 'the pure layers do not know about HTTP.' };
 
+// Time comes in as a parameter (`now`, `clock`): only the composition roots read the wall clock,
+// so no test and no logic depends on today's date. performance.now() (elapsed time) stays allowed.
+const wallClock = 'the wall clock is read only in the composition roots (src/runtime/, the CLI entry, benches): take `now`/`clock` as a parameter; in tests use a fixed instant, or performance.now() for a polling deadline.';
+const noWallClock = ['error',
+  { selector: "MemberExpression[object.name='Date'][property.name='now']", message: `Date.now: ${wallClock}` },
+  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: `new Date(): ${wallClock}` },
+  { selector: "CallExpression[callee.name='Date']", message: `Date(): ${wallClock}` },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'db/migrations/**', 'data/**', 'dist/**', '.wrangler/**'] },
   js.configs.recommended,
@@ -15,7 +24,14 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': noWallClock,
     },
+  },
+  {
+    // The composition roots hand the clock to everything else. Their tests are not roots.
+    files: ['src/runtime/**/*.ts', 'scripts/cli.ts', 'scripts/cli/**/*.ts', 'scripts/bench/**/*.ts', 'scripts/migrate.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
   },
   {
     files: ['src/domain/**/*.ts', 'cards/**/*.ts'],

@@ -11,7 +11,7 @@ import { scoringRules } from '../src/domain/score-entry';
 import type { SchemeFile } from '../src/domain/scheme';
 import { openDatabase } from '../src/runtime/open-db';
 import type { Db } from '../src/store/db';
-import { createGradingFixture, MOBILES, type GradingFixture } from '../src/store/grading.fixtures';
+import { createGradingFixture, MOBILES, T0, type GradingFixture } from '../src/store/grading.fixtures';
 import { loadCampaignScheme, upsertScores, type ScoreEntry } from '../src/store/grading.repo';
 import { main } from './cli';
 
@@ -38,12 +38,13 @@ describe('npm run cli -- grade / scores import / facts set on the demo campaign'
   let close: () => void;
   let scheme: SchemeFile;
   const campaignId = 1;
+  const SEEDED = Date.UTC(2026, 10, 30);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lvzhi-cli-grading-'));
     url = `file:${join(dir, 'app.db')}`;
     ({ db, close } = await openDatabase({ DATABASE_URL: url }));
-    expect(await seedDemoIfEmpty(db, Date.UTC(2026, 10, 30))).toBe(campaignId);
+    expect(await seedDemoIfEmpty(db, SEEDED)).toBe(campaignId);
     scheme = (await loadCampaignScheme(db, campaignId))!.scheme;
   });
   afterAll(() => {
@@ -69,7 +70,7 @@ describe('npm run cli -- grade / scores import / facts set on the demo campaign'
         }
       }
     }
-    const r = await upsertScores(db, campaignId, entries, { now: Date.now(), actorId: null });
+    const r = await upsertScores(db, campaignId, entries, { now: SEEDED + 3_600_000, actorId: null });
     if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
   }
 
@@ -198,7 +199,7 @@ describe('npm run cli -- indicators / facts set / grade on a scheme with an indi
         ]),
         { unitId: u1, raterGroup: 'evaluator', indicatorCode: '2', score: 10, rater: { personId: f.people.evaluator } },
       ];
-      expect((await upsertScores(f.db, f.campaignId, entries, { now: Date.now(), actorId: null })).ok).toBe(true);
+      expect((await upsertScores(f.db, f.campaignId, entries, { now: T0 + 3_600_000, actorId: null })).ok).toBe(true);
       const graded = await cli(f.url, 'grade', id);
       expect(graded.code).toBe(0);
       // U1: 10 + 10 (评估组 10, 问卷 10) + 10 scaled to tier B (8) = 28 → 优秀; U2 has no approved plan, so its tier is missing.

@@ -24,10 +24,11 @@ export const consoleLogger: Logger = {
 
 export const silentLogger: Logger = { info: () => {}, error: () => {} };
 
-export function buildDeps(db: Db, opts: Partial<Omit<Deps, 'db'>> = {}): Deps {
+/** The clock has no default: only a composition root (src/runtime/, the CLI) reads the wall clock. */
+export function buildDeps(db: Db, opts: Pick<Deps, 'clock'> & Partial<Omit<Deps, 'db' | 'clock'>>): Deps {
   return {
     db,
-    clock: opts.clock ?? (() => Date.now()),
+    clock: opts.clock,
     defer: opts.defer ?? ((work) => void work().catch((e) => consoleLogger.error('deferred work failed', { error: String(e) }))),
     log: opts.log ?? consoleLogger,
     replyBudgetMs: opts.replyBudgetMs ?? 2500,

@@ -81,7 +81,7 @@ export async function seedDemoIfEmpty(db: Db, now: number): Promise<number | nul
     for (const t of templates) await installScheme(tx, t, now);
     const year = Number(shanghaiDate(now).slice(0, 4));
     const campaignId = await createCampaign(tx, { schemeId, name: `${year}年度事业单位法人履职评估`, year, unitIds: await allUnitIds(tx) }, now);
-    await appendAudit(tx, { at: now, actorId: null, action: 'campaign.create', subjectType: 'campaign', subjectId: campaignId, after: { schemeId, year, demo: true } });
+    await appendAudit(tx, { at: now, actorId: null, platform: 'cli', action: 'campaign.create', subjectType: 'campaign', subjectId: campaignId, after: { schemeId, year, demo: true } });
     await enqueue(tx, await consoleMessages(tx, campaignId, 'send', 'created', now), now);
     for (const l of ledgers) {
       const { id: definitionId } = await installLedgerDefinition(tx, l, now);

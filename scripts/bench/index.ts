@@ -1,5 +1,5 @@
 /** `npm run bench -- <name>`: runs scripts/bench/<name>.ts; its last printed line is one JSON object. */
-const BENCHES = ['callback', 'fanout', 'grading', 'reminders', 'worker'] as const;
+const BENCHES = ['callback', 'fanout', 'grading', 'ledgers', 'planning', 'reminders', 'worker'] as const;
 
 const benchName = process.argv[2];
 if (!benchName || !(BENCHES as readonly string[]).includes(benchName)) {

@@ -27,6 +27,7 @@ import { startMockFeishu, type MockFeishu } from './feishu/mock-server';
 import { encryptFeishu, feishuSignature } from './feishu/verify';
 import { consoleMessages } from '../flows/campaign/console';
 import { enqueue } from '../store/outbox.repo';
+import { shanghaiDate } from '../domain/time';
 
 export interface SeenCard {
   title: string;
@@ -54,6 +55,8 @@ export interface Driver {
   /** Delivers everything queued (the sender loop's work). */
   flush(): Promise<void>;
   db(): Db;
+  /** The app's clock: dates the contract picks are relative to it (the worker's is the real one). */
+  now(): number;
 }
 
 // ---- the local simulator -------------------------------------------------------------
@@ -117,6 +120,7 @@ export function localDriver(backend: Backend = inProcess()): Driver {
     },
     flush: () => backend.flush(),
     db: () => backend.db(),
+    now: () => backend.now(),
   };
 }
 
@@ -261,6 +265,7 @@ export function feishuDriver(backend: Backend = inProcess()): Driver {
       for (const m of backend.mock().state.messages) expect(validateFeishuCard(m.current), m.message_id).toEqual([]);
     },
     db: () => backend.db(),
+    now: () => backend.now(),
   };
 }
 
@@ -295,16 +300,17 @@ export function adapterContract(make: () => Driver): void {
     ids = Object.fromEntries(await Promise.all(Object.entries(M).map(async ([k, m]) => [k, await d.person(m)]))) as typeof ids;
   });
   afterEach(async () => d.teardown());
+  const inAMonth = () => shanghaiDate(d.now() + 30 * 86_400_000);
 
   async function openStage() {
     const console = await latest(d, ids.evaluator, '履职评估');
-    const r = await d.act(ids.evaluator, console, 'campaign.open-self-eval', { due: '2026-12-31' });
+    const r = await d.act(ids.evaluator, console, 'campaign.open-self-eval', { due: inAMonth() });
     expect(r.toast?.text, d.name).toContain('单位自评已启动');
   }
 
   it(`${d.name}: rejects forged requests and changes nothing`, async () => {
     const console = await latest(d, ids.evaluator, '履职评估');
-    expect([401, 403]).toContain(await d.forge(ids.evaluator, console, 'campaign.open-self-eval', { due: '2026-12-31' }));
+    expect([401, 403]).toContain(await d.forge(ids.evaluator, console, 'campaign.open-self-eval', { due: inAMonth() }));
     expect(await d.cards(ids.filler)).toHaveLength(0);
   });
 

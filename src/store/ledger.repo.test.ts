@@ -3,8 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { and, asc, eq } from 'drizzle-orm';
+import type { Client } from '@libsql/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditLog, campaigns, ledgerAssignments, ledgerEntries, people, roles, schemes, units } from '../../db/schema';
+import { createDb } from '../../db/client';
 import { loadLedgerTemplates } from '../../db/seed/demo';
 import type { LedgerFile } from '../domain/ledger';
 import type { Actor } from '../domain/roles';
@@ -32,13 +34,14 @@ const at = (date: string) => Date.parse(`${date}T09:00:00+08:00`);
 
 let templates: Map<string, LedgerFile>;
 let db: Db;
+let client: Client;
 let close: () => void;
 let dir: string;
 
 beforeEach(async () => {
   templates ??= new Map((await loadLedgerTemplates()).map((l) => [l.code, l]));
   dir = mkdtempSync(join(tmpdir(), 'lvzhi-ledger-'));
-  ({ db, close } = await openDatabase({ DATABASE_URL: `file:${join(dir, 'test.db')}` }));
+  ({ db, client, close } = await openDatabase({ DATABASE_URL: `file:${join(dir, 'test.db')}` }));
 });
 afterEach(() => {
   close();
@@ -76,6 +79,29 @@ async function install(code: string, unitIds: readonly number[], now = T0, campa
 }
 
 const ensure = (now: number) => writeTransaction(db, (tx) => ensureLedgerEntries(tx, now));
+
+/** The client, counting the statements sent through it (directly, batched or in a transaction). */
+function counting(inner: Client) {
+  let n = 0;
+  const wrap = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(t, prop) {
+        const v: unknown = Reflect.get(t, prop, t);
+        if (typeof v !== 'function') return v;
+        if (prop === 'execute') return (...args: unknown[]) => (n++, v.apply(t, args));
+        if (prop === 'batch') return (...args: unknown[]) => ((n += (args[0] as unknown[]).length), v.apply(t, args));
+        if (prop === 'transaction') return async (...args: unknown[]) => wrap(await v.apply(t, args));
+        return v.bind(t);
+      },
+    });
+  /** The statements since the last call. */
+  const take = () => {
+    const k = n;
+    n = 0;
+    return k;
+  };
+  return { client: wrap(inner), take };
+}
 const entries = () => db.select().from(ledgerEntries).orderBy(asc(ledgerEntries.id));
 
 async function fillerOf(unitId: number): Promise<Actor> {
@@ -138,25 +164,25 @@ describe('ensureLedgerEntries', () => {
     expect(await writeTransaction(db, (tx) => installLedgerDefinition(tx, template('safety-hazard-monthly-report'), T0))).toEqual({ id, created: false });
   });
 
+  // Set-based, not one statement per unit: the statements are counted, not timed (the time is
+  // `npm run bench -- ledgers`).
   it('handles 10,000 units in a few statements', async () => {
     const ids = await addUnits(10_000);
     await install('safety-hazard-monthly-report', ids, T0 - 90 * DAY);
     await install('laiwu-registration-supervision', ids, T0 - 90 * DAY);
-    let t = performance.now();
-    expect(await ensure(T0)).toEqual({ created: 40_000 });
-    const ensureMs = performance.now() - t;
-    t = performance.now();
-    expect(await ensure(T0)).toEqual({ created: 0 });
-    const rerunMs = performance.now() - t;
-    t = performance.now();
-    const targets = await ledgerTargets(db, T0);
-    const targetsMs = performance.now() - t;
+    const c = counting(client);
+    const counted = createDb(c.client);
+    // One read of the ledgers, one insert for every unit and period.
+    expect(await writeTransaction(counted, (tx) => ensureLedgerEntries(tx, T0))).toEqual({ created: 40_000 });
+    expect(c.take()).toBe(2);
+    expect(await writeTransaction(counted, (tx) => ensureLedgerEntries(tx, T0))).toEqual({ created: 0 });
+    expect(c.take()).toBe(2);
+    const targets = await ledgerTargets(counted, T0);
+    const targetStatements = c.take();
+    expect(targetStatements).toBeGreaterThan(0);
+    expect(targetStatements).toBeLessThanOrEqual(3);
     expect(targets).toHaveLength(40_000);
     expect(targets.every((x) => x.assignees.length === 1 && x.heads.length === 1)).toBe(true);
-    // Generous bounds for a loaded CI machine; locally each is well under a second.
-    expect(ensureMs).toBeLessThan(5000);
-    expect(rerunMs).toBeLessThan(5000);
-    expect(targetsMs).toBeLessThan(5000);
   }, 120_000);
 });
 
@@ -171,20 +197,20 @@ describe('submitting and returning an entry', () => {
     expect(loaded).toMatchObject({ state: { status: 'pending', revision: 0, period: '2026-11', unitId: u1, campaignId: null }, dueDate: '2026-11-25', definition: { code: 'safety-hazard-monthly-report', recurrence: 'monthly' }, unit: { id: u1, name: '单位0' } });
 
     const values = { inspections: 4, 'hazards-found': 2 };
-    const after = await writeTransaction(db, (tx) => submitLedgerEntry(tx, { loaded, values, actor: { id: filler.personId, name: filler.name }, now: T0 }));
+    const after = await writeTransaction(db, (tx) => submitLedgerEntry(tx, { loaded, values, actor: { id: filler.personId, name: filler.name }, platform: 'local', now: T0 }));
     expect(after).toMatchObject({ state: { status: 'submitted', revision: 1 }, values, submittedAt: T0 });
     // A double click: the same loaded state again.
-    expect(await writeTransaction(db, (tx) => submitLedgerEntry(tx, { loaded, values: { inspections: 9 }, actor: { id: filler.personId, name: filler.name }, now: T0 + 1 }))).toBeNull();
+    expect(await writeTransaction(db, (tx) => submitLedgerEntry(tx, { loaded, values: { inspections: 9 }, actor: { id: filler.personId, name: filler.name }, platform: 'local', now: T0 + 1 }))).toBeNull();
     const stored = (await loadLedgerEntry(db, entry!.id))!;
     expect(stored).toMatchObject({ state: { status: 'submitted', revision: 1 }, values, submittedBy: { id: filler.personId, name: '填报员0' }, submittedAt: T0 });
     const audit = await db.select().from(auditLog).where(eq(auditLog.subjectType, 'ledger_entry'));
     expect(audit.map((a) => [a.action, a.subjectId, a.before, a.after])).toEqual([['ledger.submit', String(entry!.id), { status: 'pending', revision: 0 }, { status: 'submitted', revision: 1, period: '2026-11', values }]]);
 
     // Returned for changes, then submitted again: the earlier values stay in the trail.
-    const returned = await writeTransaction(db, (tx) => returnLedgerEntry(tx, { loaded: stored, comment: '整改率与已整改数不符', actorId: filler.personId, now: T0 + 2 }));
+    const returned = await writeTransaction(db, (tx) => returnLedgerEntry(tx, { loaded: stored, comment: '整改率与已整改数不符', actorId: filler.personId, platform: 'local', now: T0 + 2 }));
     expect(returned).toMatchObject({ state: { status: 'returned', revision: 2 }, returnComment: '整改率与已整改数不符' });
-    expect(await writeTransaction(db, (tx) => returnLedgerEntry(tx, { loaded: stored, comment: 'x', actorId: filler.personId, now: T0 + 3 }))).toBeNull();
-    const again = await writeTransaction(db, (tx) => submitLedgerEntry(tx, { loaded: returned!, values: { inspections: 5 }, actor: { id: filler.personId, name: filler.name }, now: T0 + 4 }));
+    expect(await writeTransaction(db, (tx) => returnLedgerEntry(tx, { loaded: stored, comment: 'x', actorId: filler.personId, platform: 'local', now: T0 + 3 }))).toBeNull();
+    const again = await writeTransaction(db, (tx) => submitLedgerEntry(tx, { loaded: returned!, values: { inspections: 5 }, actor: { id: filler.personId, name: filler.name }, platform: 'local', now: T0 + 4 }));
     expect(again).toMatchObject({ state: { status: 'submitted', revision: 3 }, returnComment: null });
     const trail = await db.select().from(auditLog).where(eq(auditLog.subjectType, 'ledger_entry')).orderBy(asc(auditLog.id));
     expect(trail.map((a) => a.action)).toEqual(['ledger.submit', 'ledger.return', 'ledger.submit']);
@@ -200,7 +226,7 @@ describe('reading entries', () => {
     const [e1, e2] = await entries();
     const filler1 = await fillerOf(u1!);
     const [head1] = await db.select({ id: roles.personId }).from(roles).where(and(eq(roles.unitId, u1!), eq(roles.role, 'unit_head')));
-    await writeTransaction(db, async (tx) => submitLedgerEntry(tx, { loaded: (await loadLedgerEntry(tx, e2!.id))!, values: {}, actor: { id: filler1.personId, name: '' }, now: T0 }));
+    await writeTransaction(db, async (tx) => submitLedgerEntry(tx, { loaded: (await loadLedgerEntry(tx, e2!.id))!, values: {}, actor: { id: filler1.personId, name: '' }, platform: 'local', now: T0 }));
 
     expect(await ledgerTargets(db, T0)).toEqual([{
       key: `ledger:${e1!.id}`, title: '2026年11月 月度隐患排查治理情况报告', unitId: u1, unitName: '单位0', group: '公益一类', dueDate: '2026-11-25', done: false,
@@ -225,7 +251,7 @@ describe('reading entries', () => {
     await ensure(T0);
     const nov = (await entries()).filter((e) => e.period === '2026-11');
     for (const e of nov.filter((x) => x.unitId === ids[0] || (x.unitId === ids[1] && x.definitionId === hazard))) {
-      await writeTransaction(db, async (tx) => submitLedgerEntry(tx, { loaded: (await loadLedgerEntry(tx, e.id))!, values: {}, actor: { id: 1, name: '' }, now: T0 }));
+      await writeTransaction(db, async (tx) => submitLedgerEntry(tx, { loaded: (await loadLedgerEntry(tx, e.id))!, values: {}, actor: { id: 1, name: '' }, platform: 'local', now: T0 }));
     }
     const all = await ledgerCompletion(db, { period: '2026-11' });
     expect([all.total, all.submitted, all.returned, all.pending]).toEqual([8, 3, 0, 5]);

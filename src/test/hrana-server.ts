@@ -701,7 +701,7 @@ function slotChange(ctx: Ctx, until: number): Promise<void> {
       ctx.slotWaiters.delete(done);
       resolve();
     };
-    const timer = setTimeout(done, Math.max(0, until - Date.now()));
+    const timer = setTimeout(done, Math.max(0, until - performance.now()));
     ctx.slotWaiters.add(done);
   });
 }
@@ -715,7 +715,7 @@ async function waitForLock(ctx: Ctx, stream: Stream): Promise<void> {
     const slot = ctx.slot;
     if (!slot || slot.stream === stream || ctx.closed) return;
     const expiresAt = slot.createdAt + ctx.txnTimeoutMs;
-    if (Date.now() >= expiresAt) {
+    if (performance.now() >= expiresAt) {
       steal(ctx, slot);
       return;
     }
@@ -755,9 +755,9 @@ async function execStep(ctx: Ctx, stream: Stream, step: Step, budget: Budget): P
       if (!(e instanceof StepFailure)) throw e;
       if (e.phase === 'prepare') stmt = undefined;
       if (e.busy === 'SQLITE_BUSY' && !ctx.closed) {
-        busySince ||= Date.now();
+        busySince ||= performance.now();
         const foreign = ctx.slot !== null && ctx.slot.stream !== stream;
-        if (foreign || Date.now() - busySince < ctx.busyTimeoutMs) {
+        if (foreign || performance.now() - busySince < ctx.busyTimeoutMs) {
           if (!foreign) {
             await sleep(delay);
             delay = Math.min(delay * 2, 20);
@@ -777,7 +777,7 @@ function afterStep(ctx: Ctx, stream: Stream, info: StmtInfo, outcome: Outcome): 
   if (!db) return;
   if (!db.inTransaction) { releaseSlot(ctx, stream); return; }
   if (stream.slot || !info.locks || (!outcome.ok && !outcome.executed)) return;
-  const slot: Slot = { stream, createdAt: Date.now(), stolen: false };
+  const slot: Slot = { stream, createdAt: performance.now(), stolen: false };
   stream.slot = slot;
   ctx.slot = slot;
 }
@@ -802,7 +802,7 @@ async function runProgram(ctx: Ctx, stream: Stream, steps: Step[], onStep: (i: n
     const step = steps[i]!;
     const db = liveDb(stream);
     const slot = stream.slot;
-    if (!timedOut && slot && (slot.stolen || Date.now() > slot.createdAt + ctx.txnTimeoutMs)) {
+    if (!timedOut && slot && (slot.stolen || performance.now() > slot.createdAt + ctx.txnTimeoutMs)) {
       slot.stolen = true;
       steal(ctx, slot);
       timedOut = true;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFeishuClient, FeishuError, toFeishuError, type FeishuClient } from './client';
+import { createFeishuClient, FeishuError, toFeishuError, type FeishuClient, type FeishuClientConfig } from './client';
 import { startMockFeishu, type MockFeishu, type MockOptions } from './mock-server';
 
 const APP = { appId: 'cli_test0000000001', appSecret: 's3cret' };
@@ -20,9 +20,9 @@ async function feishuError(p: Promise<unknown>): Promise<FeishuError> {
 describe('feishu client against the mock', () => {
   let mock: MockFeishu;
   let client: FeishuClient;
-  const start = async (o: MockOptions = {}) => {
+  const start = async (o: MockOptions = {}, c: Partial<FeishuClientConfig> = {}) => {
     mock = await startMockFeishu({ ...APP, ...o });
-    client = createFeishuClient({ ...APP, domain: mock.url, timeoutMs: 2000 });
+    client = createFeishuClient({ ...APP, domain: mock.url, timeoutMs: 2000, ...c });
   };
   beforeEach(async () => start());
   afterEach(async () => mock.close());
@@ -184,6 +184,30 @@ describe('feishu client against the mock', () => {
     await client.sendCard('ou_a', card('3'), 'k-3');
     expect(mock.state.tokensIssued).toBe(2);
     expect(mock.state.messages.map((m) => titleOf(m.card))).toEqual(['1', '3']);
+  });
+
+  it('a token is used until 3 minutes before the end of the lifetime Feishu gave, then a new one is fetched', async () => {
+    let t = Date.UTC(2026, 9, 8, 1);
+    const clock = () => t;
+    await mock.close();
+    await start({ now: clock }, { now: clock });
+    await client.sendCard('ou_a', card('1'), 'e-1');
+    t += (7200 - 180) * 1000 - 1;
+    await client.sendCard('ou_a', card('2'), 'e-2');
+    expect(mock.state.tokensIssued).toBe(1);
+    t += 1;
+    await client.sendCard('ou_a', card('3'), 'e-3');
+    expect(mock.state.tokensIssued).toBe(2);
+    // Feishu re-serves a token with over 30 minutes left, with what is left as its expire: a
+    // second client an hour later keeps it for that hour, not two.
+    t += 3600_000;
+    const later = createFeishuClient({ ...APP, domain: mock.url, timeoutMs: 2000, now: clock });
+    await later.sendCard('ou_b', card('4'), 'e-4');
+    expect(mock.state.tokensIssued).toBe(3);
+    t += (3600 - 180) * 1000;
+    await later.sendCard('ou_b', card('5'), 'e-5');
+    expect(mock.state.tokensIssued).toBe(4);
+    expect(mock.state.messages.map((m) => titleOf(m.card))).toEqual(['1', '2', '3', '4', '5']);
   });
 
   it('wrong credentials are permanent; an unreachable server is transient', async () => {

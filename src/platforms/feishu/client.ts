@@ -16,6 +16,9 @@
  *   token throws `Error("failed to get tenant_access_token, code: X, msg: Y")`.
  * - The token cache defaults to one module-wide cache keyed by app id; each client here gets
  *   its own, so it can be dropped when Feishu says the token is invalid (99991661/99991663).
+ * - The SDK hands the cache an expiry instant it read from the wall clock; the cache instead
+ *   takes the token's lifetime (`expire`, seconds) from the token answer passing through our
+ *   HTTP instance, and counts it on the client's own clock, so expiry is testable.
  * The SDK logs failures with the whole axios error (request headers included), so its
  * logger is silenced; callers log the classified error.
  */
@@ -102,33 +105,60 @@ export function toFeishuError(e: unknown, api?: string): FeishuError {
   return new FeishuError('transient', null, message, { ...(api ? { api } : {}) });
 }
 
-/** A per-client token cache the adapter can drop; same contract as the SDK's DefaultCache. */
+/** Seconds before a token's end that it is no longer used (the SDK's own margin: the network takes time). */
+const TOKEN_MARGIN_S = 180;
+
+/**
+ * A per-client token cache the adapter can drop; same contract as the SDK's DefaultCache, but
+ * expiry counted on the injected clock from the lifetime Feishu gave (see `lifetime`).
+ */
 class TokenCache implements lark.Cache {
-  private readonly values = new Map<string, { value: unknown; expiredTime?: number | undefined }>();
+  private readonly values = new Map<string, { value: unknown; expiresAt: number }>();
+  /** Token → lifetime in seconds, from the token answer, until the SDK stores that token. */
+  private readonly lifetimes = new Map<string, number>();
+  constructor(private readonly now: () => number) {}
   private keyOf(key: string | symbol | object, namespace?: string) {
     return `${namespace ?? ''}/${key.toString()}`;
   }
+  lifetime(token: string, expireSeconds: number) {
+    this.lifetimes.set(token, expireSeconds);
+  }
   async get(key: string | symbol | object, options?: { namespace?: string }) {
     const hit = this.values.get(this.keyOf(key, options?.namespace));
-    if (hit && (!hit.expiredTime || hit.expiredTime > Date.now())) return hit.value;
+    if (hit && hit.expiresAt > this.now()) return hit.value;
     return undefined;
   }
-  async set(key: string | symbol | object, value: unknown, expiredTime?: number, options?: { namespace?: string }) {
-    this.values.set(this.keyOf(key, options?.namespace), { value, expiredTime });
+  async set(key: string | symbol | object, value: unknown, _wallClockExpiry?: number, options?: { namespace?: string }) {
+    const seconds = typeof value === 'string' ? this.lifetimes.get(value) : undefined;
+    if (typeof value === 'string') this.lifetimes.delete(value);
+    // A value whose lifetime we did not see is not kept: the next call fetches a token again.
+    if (seconds === undefined) return true;
+    this.values.set(this.keyOf(key, options?.namespace), { value, expiresAt: this.now() + Math.max(seconds - TOKEN_MARGIN_S, 0) * 1000 });
     return true;
   }
   clear() {
     this.values.clear();
+    this.lifetimes.clear();
   }
 }
 
 const silent: lark.Logger = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {}, trace: () => {} };
 
-/** The SDK's own axios instance (its interceptor unwraps `resp.data`), with a timeout. */
-function httpWithTimeout(timeoutMs: number): lark.HttpInstance {
+/**
+ * The SDK's own axios instance (its interceptor unwraps `resp.data`), with a timeout; token
+ * answers tell the cache the token's lifetime.
+ */
+function httpWithTimeout(timeoutMs: number, cache: TokenCache): lark.HttpInstance {
   const base = lark.defaultHttpInstance;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const req = (o: lark.HttpRequestOptions<any>): Promise<any> => base.request({ timeout: timeoutMs, ...(o as object) });
+  const req = async (o: lark.HttpRequestOptions<any>): Promise<any> => {
+    const body: unknown = await base.request({ timeout: timeoutMs, ...(o as object) });
+    if (typeof o.url === 'string' && o.url.includes('/open-apis/auth/v3/tenant_access_token') && body && typeof body === 'object') {
+      const { tenant_access_token: token, expire } = body as { tenant_access_token?: unknown; expire?: unknown };
+      if (typeof token === 'string' && typeof expire === 'number' && Number.isFinite(expire)) cache.lifetime(token, expire);
+    }
+    return body;
+  };
   return {
     request: (o) => req(o),
     get: (url, o) => req({ ...o, url, method: 'GET' }),
@@ -148,6 +178,8 @@ export interface FeishuClientConfig {
   domain: string;
   /** Per-request timeout (default 10 s). */
   timeoutMs?: number;
+  /** The clock token expiry is counted on, in ms; only differences matter (default performance.now()). */
+  now?: () => number;
 }
 
 export type UrgentKind = 'app' | 'sms' | 'phone';
@@ -165,7 +197,7 @@ const chunk = <T>(xs: readonly T[], n: number): T[][] => {
 };
 
 export function createFeishuClient(cfg: FeishuClientConfig) {
-  const cache = new TokenCache();
+  const cache = new TokenCache(cfg.now ?? (() => performance.now()));
   const client = new lark.Client({
     appId: cfg.appId,
     appSecret: cfg.appSecret,
@@ -174,7 +206,7 @@ export function createFeishuClient(cfg: FeishuClientConfig) {
     cache,
     logger: silent,
     loggerLevel: lark.LoggerLevel.fatal,
-    httpInstance: httpWithTimeout(cfg.timeoutMs ?? 10_000),
+    httpInstance: httpWithTimeout(cfg.timeoutMs ?? 10_000, cache),
   });
 
   /** Runs one call: a rejection or a body with code ≠ 0 becomes a FeishuError. */
