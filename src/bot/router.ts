@@ -1,7 +1,7 @@
 /**
- * The bot: one entry for every platform. It de-duplicates by event key in the database,
- * resolves the acting person, parses the action against cards/actions.ts and hands it to the
- * flow registered for it. Every failure becomes a toast, never a broken callback.
+ * The bot: one entry for every platform. It de-duplicates by platform and event key in the
+ * database, resolves the acting person, parses the action against cards/actions.ts and hands it
+ * to the flow registered for it. Every failure becomes a toast, never a broken callback.
  */
 import { parseAction, type ActionId, type ActionValue } from '../../cards/actions';
 import { REFUSAL_TEXT } from '../../cards/messages';
@@ -10,6 +10,7 @@ import type { FormValues } from '../domain/self-evaluation';
 import type { Deps } from '../deps';
 import { findActorByIdentity } from '../store/org.repo';
 import { claimEvent, releaseEvent, storeReply } from '../store/inbound.repo';
+import { enqueue } from '../store/outbox.repo';
 import { exclusive } from '../store/serialize';
 import { toast, type InboundEvent, type Reply } from './inbound';
 
@@ -34,30 +35,98 @@ export interface InboundMessage {
 
 export type MessageHandler = (ctx: { deps: Deps; actor: Actor; message: InboundMessage; now: number }) => Promise<void>;
 
+export interface HandleOptions {
+  /** When the request arrived (deps.clock() units): the reply budget counts from here. */
+  readonly arrivedAt?: number;
+  /**
+   * Receives the real answer when it came after the platform's budget and carries a card, so the
+   * adapter can still update the card (Feishu: delayed update with the callback token). Without
+   * it, or if it fails, the card is sent to the person through the outbox.
+   */
+  readonly onLate?: (reply: Reply) => Promise<void>;
+}
+
 export interface Bot {
   on<A extends ActionId>(id: A, handler: ActionHandler<A>): void;
   onMessage(handler: MessageHandler): void;
-  /**
-   * `onLate` receives the real answer when it came after the platform's budget, so the adapter
-   * can still update the card (Feishu: delayed update with the callback token).
-   */
-  handle(event: InboundEvent, opts?: { onLate?: (reply: Reply) => Promise<void> }): Promise<Reply>;
+  handle(event: InboundEvent, opts?: HandleOptions): Promise<Reply>;
   /** Returns false when the message was a duplicate or came from someone unknown. */
   handleMessage(message: InboundMessage): Promise<boolean>;
+}
+
+/** What handling an action came to; `actor` is set when a handler ran. */
+interface Outcome {
+  readonly reply: Reply;
+  readonly actor?: Actor;
+}
+
+export const ACCEPTED_TEXT = '已受理，正在处理，请稍后查看卡片';
+
+const errorText = (error: unknown) => (error instanceof Error ? error.stack ?? error.message : String(error));
+
+/** Resolves with the outcome, or null if `ms` passed first; `work` must not reject. */
+function withinBudget(work: Promise<Outcome>, ms: number): Promise<Outcome | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), Math.max(0, ms));
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 export function createBot(deps: Deps): Bot {
   const handlers = new Map<string, ActionHandler<ActionId>>();
   let messageHandler: MessageHandler | null = null;
 
-  async function run(event: InboundEvent, now: number): Promise<Reply> {
+  async function run(event: InboundEvent, now: number): Promise<Outcome> {
     const actor = await findActorByIdentity(deps.db, event.platform, event.actorExternalId);
-    if (!actor) return toast('error', REFUSAL_TEXT.unknown_person);
+    if (!actor) return { reply: toast('error', REFUSAL_TEXT.unknown_person) };
     const parsed = parseAction(event.actionId, event.value);
-    if (!parsed.ok) return toast('error', REFUSAL_TEXT[parsed.error]);
+    if (!parsed.ok) return { reply: toast('error', REFUSAL_TEXT[parsed.error]) };
     const handler = handlers.get(parsed.action.id);
-    if (!handler) return toast('error', REFUSAL_TEXT.unknown_action);
-    return handler({ deps, actor, value: parsed.action.value as never, form: event.form, event, now });
+    if (!handler) return { reply: toast('error', REFUSAL_TEXT.unknown_action) };
+    return { reply: await handler({ deps, actor, value: parsed.action.value as never, form: event.form, event, now }), actor };
+  }
+
+  /** Claim (in the database, so a redelivery is answered from there) and run; never rejects. */
+  async function claimAndRun(event: InboundEvent, key: string, now: number): Promise<Outcome> {
+    let claim: Awaited<ReturnType<typeof claimEvent>>;
+    try {
+      claim = await exclusive(deps.db, () => claimEvent(deps.db, key, event.platform, now));
+    } catch (error) {
+      // A database that refuses writes (read-only, locked past the retries): nothing was done.
+      deps.log.error('event claim failed', { action: event.actionId, error: errorText(error) });
+      return { reply: toast('error', REFUSAL_TEXT.internal) };
+    }
+    if (!claim.first) return { reply: (claim.reply as Reply | null) ?? toast('info', REFUSAL_TEXT.duplicate) };
+    let outcome: Outcome;
+    try {
+      outcome = await run(event, now);
+    } catch (error) {
+      deps.log.error('action failed', { action: event.actionId, error: errorText(error) });
+      await exclusive(deps.db, () => releaseEvent(deps.db, key)).catch(() => {});
+      return { reply: toast('error', REFUSAL_TEXT.internal) };
+    }
+    // Duplicates get the toast again; the card was already answered the first time
+    // (storing every card would make each click write kilobytes more). The action itself has
+    // taken effect, so a failure here is logged, not reported as one.
+    const stored = outcome.reply.toast ? { toast: outcome.reply.toast } : {};
+    await exclusive(deps.db, () => storeReply(deps.db, key, stored)).catch((error: unknown) => deps.log.error('storing a reply failed', { error: errorText(error) }));
+    return outcome;
+  }
+
+  /** The final card of an answer that missed the budget: once, by `onLate` or else the outbox. */
+  async function deliverLate(key: string, outcome: Outcome, onLate: HandleOptions['onLate']): Promise<void> {
+    const card = outcome.reply.card;
+    if (!card || !outcome.actor) return;
+    if (onLate) {
+      try {
+        return await onLate(outcome.reply);
+      } catch (error) {
+        deps.log.error('late answer not delivered to the card; sending it as a message', { error: errorText(error) });
+      }
+    }
+    const personId = outcome.actor.personId;
+    await exclusive(deps.db, () => enqueue(deps.db, [{ dedupeKey: `late:${key}`, kind: 'send', personId, subject: 'late-reply', card }], deps.clock()));
   }
 
   return {
@@ -82,46 +151,21 @@ export function createBot(deps: Deps): Bot {
         await messageHandler({ deps, actor, message, now });
         return true;
       } catch (error) {
-        deps.log.error('message handling failed', { error: error instanceof Error ? error.stack ?? error.message : String(error) });
+        deps.log.error('message handling failed', { error: errorText(error) });
         await exclusive(deps.db, () => releaseEvent(deps.db, key)).catch(() => {});
         throw error;
       }
     },
     async handle(event, opts = {}) {
-      const now = deps.clock();
+      // The budget counts from the request's arrival; the claim and the work race it together,
+      // so a database held by another process cannot make the answer late.
+      const arrivedAt = opts.arrivedAt ?? deps.clock();
       const key = `${event.platform}:${event.eventKey}`;
-      const claim = await exclusive(deps.db, () => claimEvent(deps.db, key, event.platform, now));
-      if (!claim.first) return (claim.reply as Reply | null) ?? toast('info', REFUSAL_TEXT.duplicate);
-
-      let finished = false;
-      const work = run(event, now).then(
-        async (reply) => {
-          // Duplicates get the toast again; the card was already answered the first time
-          // (storing every card would make each click write kilobytes more).
-          await exclusive(deps.db, () => storeReply(deps.db, key, reply.toast ? { toast: reply.toast } : {}));
-          finished = true;
-          return reply;
-        },
-        async (error: unknown) => {
-          deps.log.error('action failed', { action: event.actionId, error: error instanceof Error ? error.stack ?? error.message : String(error) });
-          await exclusive(deps.db, () => releaseEvent(deps.db, key)).catch(() => {});
-          finished = true;
-          return toast('error', REFUSAL_TEXT.internal);
-        },
-      );
-      // Answer within the platform's budget even if the database is slow; the work still completes.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<Reply>((resolve) => {
-        timer = setTimeout(() => resolve(toast('info', '已受理，正在处理，请稍后查看卡片')), deps.replyBudgetMs);
-      });
-      const reply = await Promise.race([work, late]);
-      clearTimeout(timer);
-      const answeredLate = !finished;
-      deps.defer(async () => {
-        const final = await work;
-        if (answeredLate && opts.onLate && final.card) await opts.onLate(final);
-      });
-      return reply;
+      const work = claimAndRun(event, key, arrivedAt);
+      const inTime = await withinBudget(work, deps.replyBudgetMs - (deps.clock() - arrivedAt));
+      if (inTime) return inTime.reply;
+      deps.defer(async () => deliverLate(key, await work, opts.onLate));
+      return toast('info', ACCEPTED_TEXT);
     },
   };
 }

@@ -136,6 +136,7 @@ describe('other bodies', () => {
     expect(ok(fixture('receive.im.message.receive_v1.json'))).toEqual({
       kind: 'message',
       eventId: '5e3702a84e847582be8db7fb73283c02',
+      messageId: 'om_5ce6d572455d361153b7cb51da133945',
       senderOpenId: 'ou_84aad35d084aa403a838cf73ee18467',
       chatId: 'oc_5ce6d572455d361153b7xx51da133945',
       chatType: 'group',

@@ -17,7 +17,17 @@ export type FeishuInbound =
       openChatId: string | null;
       tenantKey: string | null;
     }
-  | { kind: 'message'; eventId: string; senderOpenId: string; chatId: string; chatType: string; messageType: string; text: string | null }
+  | {
+      kind: 'message';
+      eventId: string;
+      /** The message itself: a redelivery may carry a new event_id with the same message_id. */
+      messageId: string | null;
+      senderOpenId: string;
+      chatId: string;
+      chatType: string;
+      messageType: string;
+      text: string | null;
+    }
   | { kind: 'ignored'; eventId: string | null; eventType: string };
 
 export type FeishuParse = { ok: true; value: FeishuInbound } | { ok: false; error: string };
@@ -51,7 +61,7 @@ const OurActionValue = z.looseObject({ a: z.string().min(1).max(64), v: z.unknow
 
 const MessageEvent = z.looseObject({
   sender: z.looseObject({ sender_id: z.looseObject({ open_id: z.string().min(1) }) }),
-  message: z.looseObject({ chat_id: z.string(), chat_type: z.string(), message_type: z.string(), content: z.string() }),
+  message: z.looseObject({ message_id: z.string().min(1).optional(), chat_id: z.string(), chat_type: z.string(), message_type: z.string(), content: z.string() }),
 });
 
 const issues = (e: z.ZodError): string => e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -126,6 +136,7 @@ function parseMessage(eventId: string, raw: unknown): FeishuParse {
     value: {
       kind: 'message',
       eventId,
+      messageId: m.message_id ?? null,
       senderOpenId: sender.sender_id.open_id,
       chatId: m.chat_id,
       chatType: m.chat_type,

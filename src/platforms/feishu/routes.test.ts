@@ -10,6 +10,8 @@ import { handleShowHelp } from '../../flows/help/handlers';
 import { createApp } from '../../http/app';
 import { createOutboxPump } from '../../outbox/sender';
 import { createRateLimiter } from '../../outbox/rate-limit';
+import { MAX_BODY_BYTES } from '../../http/body-limit';
+import { holdWriteLock } from '../../test/db-faults';
 import { createHarness } from '../../test/harness';
 import { createLocalSender } from '../local/sender';
 import { createRoutingSender } from '../routing-sender';
@@ -75,6 +77,12 @@ describe('POST /feishu/webhook', () => {
       budgetMs = 2500;
     });
 
+    const helpAction = (eventId: string, token: string) => ({
+      schema: '2.0',
+      header: { event_id: eventId, event_type: 'card.action.trigger', token: TOKEN, create_time: '1', tenant_key: 't', app_id: 'cli_routes' },
+      event: { operator: { open_id: 'ou_filler' }, token, action: { tag: 'button', value: { a: 'help.show', v: {} } }, context: { open_message_id: 'om_help', open_chat_id: 'oc' } },
+    });
+
     it('answers at once and pushes the final card by delayed update with the callback token', async () => {
       // Rebuild the app with a budget nothing can meet.
       await mock.close();
@@ -82,12 +90,7 @@ describe('POST /feishu/webhook', () => {
       budgetMs = 10;
       await setUp({ slowHelp: true });
       const token = mock.state.issueCallbackToken({ messageId: 'om_help' });
-      const action = {
-        schema: '2.0',
-        header: { event_id: 'late-1', event_type: 'card.action.trigger', token: TOKEN, create_time: '1', tenant_key: 't', app_id: 'cli_routes' },
-        event: { operator: { open_id: 'ou_filler' }, token, action: { tag: 'button', value: { a: 'help.show', v: {} } }, context: { open_message_id: 'om_help', open_chat_id: 'oc' } },
-      };
-      const res = await post(action);
+      const res = await post(helpAction('late-1', token));
       const body = (await res.json()) as { toast: { content: string }; card?: unknown };
       expect(body.toast.content).toContain('已受理');
       expect(body.card).toBeUndefined();
@@ -95,6 +98,69 @@ describe('POST /feishu/webhook', () => {
       expect(mock.state.delayedUpdates).toHaveLength(1);
       expect(mock.state.delayedUpdates[0]!.token).toBe(token);
       expect(JSON.stringify(mock.state.delayedUpdates[0]!.card)).toContain('我的待办');
+    });
+
+    it('answers in time while another process holds the database, then updates the card exactly once', async () => {
+      await mock.close();
+      await h.close();
+      budgetMs = 300;
+      await setUp();
+      const token = mock.state.issueCallbackToken({ messageId: 'om_help' });
+      // Held longer than the budget, as the attack run's second process did (3.5 s against 3 s).
+      const lock = await holdWriteLock(h.db, 1200);
+      const res = await post(helpAction('locked-1', token));
+      expect(lock.released).toBe(false);
+      const body = (await res.json()) as { toast: { content: string }; card?: unknown };
+      expect(body.toast.content).toContain('已受理');
+      expect(body.card).toBeUndefined();
+      await settle();
+      expect(lock.released).toBe(true);
+      expect(mock.state.delayedUpdates.map((u) => u.token)).toEqual([token]);
+      expect(JSON.stringify(mock.state.delayedUpdates[0]!.card)).toContain('我的待办');
+      // Feishu's retry of the same callback is answered from the database, with no second update.
+      const again = (await (await post(helpAction('locked-1', token))).json()) as { toast: { content: string } };
+      expect(again.toast.content).toBe('待办已刷新');
+      await settle();
+      expect(mock.state.delayedUpdates).toHaveLength(1);
+    });
+  });
+
+  describe('body size', () => {
+    const CHUNK = 64 * 1024;
+    /** A body of `total` bytes, counting what the server pulls. */
+    function streamed(total: number) {
+      const seen = { bytes: 0 };
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (seen.bytes >= total) return c.close();
+          seen.bytes += CHUNK;
+          c.enqueue(new Uint8Array(CHUNK).fill(0x41));
+        },
+      });
+      return { body, seen };
+    }
+    const postStream = (body: ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
+      app.request('/feishu/webhook', { method: 'POST', body, duplex: 'half', headers: { 'content-type': 'application/json', ...headers } } as RequestInit);
+
+    it('refuses a body declared over 1 MiB without reading it', async () => {
+      const { body, seen } = streamed(4 * MAX_BODY_BYTES);
+      const res = await postStream(body, { 'content-length': String(MAX_BODY_BYTES + 1) });
+      expect(res.status).toBe(413);
+      expect(seen.bytes).toBeLessThanOrEqual(CHUNK);
+    });
+
+    it('stops reading a body that passes 1 MiB, whatever its Content-Length says', async () => {
+      for (const headers of [{}, { 'content-length': '100' }] as Array<Record<string, string>>) {
+        const { body, seen } = streamed(4 * MAX_BODY_BYTES);
+        const res = await postStream(body, headers);
+        expect(res.status).toBe(413);
+        expect(seen.bytes).toBeLessThanOrEqual(MAX_BODY_BYTES + 2 * CHUNK);
+      }
+    });
+
+    it('reads a body of exactly 1 MiB (and refuses it for its signature, not its size)', async () => {
+      const { body } = streamed(MAX_BODY_BYTES);
+      expect((await postStream(body)).status).toBe(401);
     });
   });
 });

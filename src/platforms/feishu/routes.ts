@@ -1,7 +1,8 @@
 /**
- * POST /feishu/webhook: event subscription and card callbacks on one URL. The raw body is
- * verified (signature or token) before anything else; events are de-duplicated by event_id
- * in the database by the bot; a card action is answered at once with a toast and the card
+ * POST /feishu/webhook: event subscription and card callbacks on one URL. The body is read up
+ * to 1 MiB and its raw bytes verified (signature or token) before anything else; events are
+ * de-duplicated in the database by the bot (card actions by event_id, direct messages by
+ * message_id); a card action is answered within the budget with a toast and the card
  * re-rendered as JSON 2.0; a direct message is answered through the outbox.
  */
 import { Hono } from 'hono';
@@ -11,6 +12,7 @@ import type { FeishuConfig } from '../../config/env';
 import type { Bot } from '../../bot/router';
 import type { Reply } from '../../bot/inbound';
 import type { Deps } from '../../deps';
+import { readBodyLimited } from '../../http/body-limit';
 import { parseFeishuBody } from './parse';
 import { verifyFeishuRequest } from './verify';
 
@@ -34,9 +36,10 @@ export function feishuCallbackAnswer(reply: Reply, render: (spec: CardSpec) => u
 
 /**
  * Handles a verified Feishu payload, whichever way it came (webhook or long connection), and
- * returns the JSON answer. Unparseable payloads return null.
+ * returns the JSON answer. Unparseable payloads return null. `arrivedAt` (deps.clock() units)
+ * is when the request came in: Feishu's 3 s count from there.
  */
-export async function handleFeishuPayload(deps: Deps, bot: Bot, body: unknown, opts: FeishuRouteOptions): Promise<Record<string, unknown> | null> {
+export async function handleFeishuPayload(deps: Deps, bot: Bot, body: unknown, opts: FeishuRouteOptions, arrivedAt = deps.clock()): Promise<Record<string, unknown> | null> {
   const parsed = parseFeishuBody(body);
   if (!parsed.ok) return null;
   const inbound = parsed.value;
@@ -46,15 +49,18 @@ export async function handleFeishuPayload(deps: Deps, bot: Bot, body: unknown, o
     case 'card_action': {
       const token = inbound.callbackToken;
       const reply = await bot.handle(inbound.event, {
+        arrivedAt,
         onLate: token && opts.delayedUpdate ? (late) => opts.delayedUpdate!(token, opts.render(late.card!)) : undefined,
       });
       opts.afterAction?.();
       return feishuCallbackAnswer(reply, opts.render);
     }
     case 'message':
-      // Acknowledge at once; the help card goes out through the outbox.
+      // Acknowledge at once; the help card goes out through the outbox. Keyed by the message,
+      // so a redelivery under a new event_id is answered once.
       deps.defer(async () => {
-        await bot.handleMessage({ platform: 'feishu', eventKey: inbound.eventId, actorExternalId: inbound.senderOpenId, text: inbound.text });
+        const eventKey = inbound.messageId ? `message:${inbound.messageId}` : inbound.eventId;
+        await bot.handleMessage({ platform: 'feishu', eventKey, actorExternalId: inbound.senderOpenId, text: inbound.text });
         opts.afterAction?.();
       });
       return {};
@@ -66,7 +72,12 @@ export async function handleFeishuPayload(deps: Deps, bot: Bot, body: unknown, o
 export function createFeishuRoutes(deps: Deps, bot: Bot, cfg: FeishuConfig, opts: FeishuRouteOptions): Hono {
   const app = new Hono();
   app.post('/feishu/webhook', async (c) => {
-    const rawBody = await c.req.text();
+    const arrivedAt = deps.clock();
+    const rawBody = await readBodyLimited(c.req.raw);
+    if (!rawBody) {
+      deps.log.info('feishu request refused', { reason: 'body too large' });
+      return c.json({ error: 'payload too large' }, 413);
+    }
     const verified = await verifyFeishuRequest({
       rawBody,
       headers: {
@@ -82,7 +93,7 @@ export function createFeishuRoutes(deps: Deps, bot: Bot, cfg: FeishuConfig, opts
       deps.log.info('feishu request refused', { reason: verified.reason });
       return c.json({ error: verified.reason }, verified.status);
     }
-    const answer = await handleFeishuPayload(deps, bot, verified.body, opts);
+    const answer = await handleFeishuPayload(deps, bot, verified.body, opts, arrivedAt);
     return answer ? c.json(answer) : c.json({ error: 'unrecognised payload' }, 400);
   });
   return app;

@@ -1,7 +1,7 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decryptFeishu, encryptFeishu, feishuSignature, timingSafeEqual, verifyFeishuRequest, type VerifyOptions } from './verify';
+import { decryptFeishu, encryptFeishu, feishuSignature, timingSafeEqual, UNSIGNED_MAX_BYTES, verifyFeishuRequest, type VerifyOptions } from './verify';
 
 // Node's own crypto is the independent oracle for the Web Crypto implementation.
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
@@ -10,13 +10,15 @@ const TOKEN = 'verification-token';
 const NOW = 1_700_000_000_000;
 const TS = String(NOW / 1000);
 
-async function signedRequest(plain: object, over: Partial<VerifyOptions> = {}): Promise<VerifyOptions> {
-  const rawBody = `{ "encrypt": "${await encryptFeishu(KEY, JSON.stringify(plain))}" }`;
-  const signature = await feishuSignature(TS, 'nonce-1', KEY, rawBody);
-  return { rawBody, headers: { timestamp: TS, nonce: 'nonce-1', signature }, encryptKey: KEY, verificationToken: TOKEN, nowMs: NOW, ...over };
-}
+const cardCallback = JSON.parse(fixture('card-callback-communication.json')) as { header: { token: string } };
+/** The Verification Token the documented callback carries in its header. */
+const CALLBACK_TOKEN = cardCallback.header.token;
 
-const cardCallback = JSON.parse(fixture('card-callback-communication.json')) as object;
+async function signedRequest(plain: object, over: Partial<Omit<VerifyOptions, 'rawBody'>> = {}, timestamp = TS): Promise<VerifyOptions & { rawBody: string }> {
+  const rawBody = `{ "encrypt": "${await encryptFeishu(KEY, JSON.stringify(plain))}" }`;
+  const signature = await feishuSignature(timestamp, 'nonce-1', KEY, rawBody);
+  return { headers: { timestamp, nonce: 'nonce-1', signature }, encryptKey: KEY, verificationToken: CALLBACK_TOKEN, nowMs: NOW, ...over, rawBody };
+}
 
 describe('decryptFeishu / encryptFeishu', () => {
   it('decrypts the published vector', async () => {
@@ -107,6 +109,45 @@ describe('verifyFeishuRequest with an encrypt key', () => {
       expect(res.ok, `offset ${offset}`).toBe(ok);
       if (!ok) expect(res).toMatchObject({ status: 401, reason: 'stale' });
     }
+  });
+
+  it.each(['abc', '1.7e9', '17e8', '1700000000.0', ' 1700000000', '+1700000000', '0x6553f100', 'Infinity'])('refuses the validly signed timestamp %j instead of skipping the staleness check', async (ts) => {
+    expect(await verifyFeishuRequest(await signedRequest(cardCallback, {}, ts))).toEqual({ ok: false, status: 401, reason: 'bad timestamp' });
+  });
+
+  it('accepts an upper-case hex signature', async () => {
+    const req = await signedRequest(cardCallback);
+    const upper = { ...req, headers: { ...req.headers, signature: req.headers.signature!.toUpperCase() } };
+    expect(upper.headers.signature).not.toBe(req.headers.signature);
+    expect(await verifyFeishuRequest(upper)).toEqual({ ok: true, body: cardCallback });
+  });
+
+  it('checks the raw bytes as received, so a body given as bytes verifies the same', async () => {
+    const req = await signedRequest({ ...cardCallback, note: '履职' });
+    expect(await verifyFeishuRequest({ ...req, rawBody: new TextEncoder().encode(req.rawBody) })).toMatchObject({ ok: true });
+  });
+
+  it('also checks the Verification Token inside a signed body, when one is configured', async () => {
+    const req = await signedRequest(cardCallback);
+    expect(await verifyFeishuRequest({ ...req, verificationToken: 'another-token' })).toEqual({ ok: false, status: 401, reason: 'bad token' });
+    const { header: _header, ...headerless } = cardCallback;
+    expect(await verifyFeishuRequest(await signedRequest(headerless))).toEqual({ ok: false, status: 401, reason: 'bad token' });
+    // Without a configured token the signature alone authenticates.
+    expect(await verifyFeishuRequest({ ...req, verificationToken: undefined })).toEqual({ ok: true, body: cardCallback });
+  });
+
+  it('checks the signature before parsing or decrypting anything bigger than a URL check', async () => {
+    const headers = { timestamp: TS, nonce: 'n', signature: 'f'.repeat(64) };
+    const base = { headers, encryptKey: KEY, verificationToken: TOKEN, nowMs: NOW };
+    const garbage = 'x'.repeat(UNSIGNED_MAX_BYTES + 1);
+    expect(await verifyFeishuRequest({ ...base, rawBody: garbage })).toEqual({ ok: false, status: 401, reason: 'bad signature' });
+    const badCipher = JSON.stringify({ encrypt: 'A'.repeat(UNSIGNED_MAX_BYTES) });
+    expect(await verifyFeishuRequest({ ...base, rawBody: badCipher })).toEqual({ ok: false, status: 401, reason: 'bad signature' });
+    expect(await verifyFeishuRequest({ ...base, headers: {}, rawBody: badCipher })).toEqual({ ok: false, status: 401, reason: 'missing signature headers' });
+    // An unsigned URL check is decrypted only while it is as small as Feishu's.
+    const padded = { challenge: 'c-1', token: TOKEN, type: 'url_verification', pad: 'p'.repeat(UNSIGNED_MAX_BYTES) };
+    const rawBody = JSON.stringify({ encrypt: await encryptFeishu(KEY, JSON.stringify(padded)) });
+    expect(await verifyFeishuRequest({ ...base, headers: {}, rawBody })).toEqual({ ok: false, status: 401, reason: 'missing signature headers' });
   });
 
   it('honours a custom tolerance', async () => {

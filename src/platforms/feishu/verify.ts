@@ -45,8 +45,13 @@ export async function encryptFeishu(encryptKey: string, plaintext: string, iv?: 
 }
 
 /** X-Lark-Signature: hex sha256(timestamp + nonce + encryptKey + raw body as received). */
-export async function feishuSignature(timestamp: string, nonce: string, encryptKey: string, rawBody: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', utf8.encode(timestamp + nonce + encryptKey + rawBody)));
+export async function feishuSignature(timestamp: string, nonce: string, encryptKey: string, rawBody: string | Uint8Array): Promise<string> {
+  const prefix = utf8.encode(timestamp + nonce + encryptKey);
+  const body = typeof rawBody === 'string' ? utf8.encode(rawBody) : rawBody;
+  const signed = new Uint8Array(prefix.length + body.length);
+  signed.set(prefix, 0);
+  signed.set(body, prefix.length);
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', signed));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
@@ -59,7 +64,8 @@ export function timingSafeEqual(a: string, b: string): boolean {
 }
 
 export interface VerifyOptions {
-  rawBody: string;
+  /** The body exactly as received (bytes, or text for tests). */
+  rawBody: string | Uint8Array;
   /** X-Lark-Request-Timestamp, X-Lark-Request-Nonce, X-Lark-Signature. */
   headers: { timestamp?: string | null; nonce?: string | null; signature?: string | null };
   encryptKey?: string;
@@ -71,8 +77,16 @@ export interface VerifyOptions {
 
 export type VerifyResult = { ok: true; body: unknown } | { ok: false; status: 400 | 401; reason: string };
 
+/**
+ * The largest body decrypted without a valid signature. Feishu does not sign the URL check, so
+ * it must be decrypted to be recognised; it is a few hundred bytes. Anything bigger is refused
+ * on the signature alone, before any JSON parsing or decryption (an unauthenticated post cannot
+ * make us decrypt megabytes).
+ */
+export const UNSIGNED_MAX_BYTES = 4096;
+
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const deny = (reason: string): VerifyResult => ({ ok: false, status: 401, reason });
+const deny = (reason: string): VerifyResult & { ok: false } => ({ ok: false, status: 401, reason });
 
 /** The Verification Token a body carries: `header.token` (v2 envelope) or `token` (v1, url_verification). */
 function bodyToken(body: unknown): string | null {
@@ -86,42 +100,56 @@ const tokenMatches = (body: unknown, expected: string): boolean => {
   return got !== null && timingSafeEqual(got, expected);
 };
 
-/** Authenticates one request and returns its (decrypted) JSON body. */
-export async function verifyFeishuRequest(opts: VerifyOptions): Promise<VerifyResult> {
-  let outer: unknown;
+function parseJson(raw: Uint8Array): { ok: true; value: unknown } | { ok: false } {
   try {
-    outer = JSON.parse(opts.rawBody);
+    return { ok: true, value: JSON.parse(new TextDecoder().decode(raw)) };
   } catch {
-    return { ok: false, status: 400, reason: 'bad json' };
+    return { ok: false };
   }
-  const hasEncrypt = isRecord(outer) && Object.hasOwn(outer, 'encrypt');
-  if (!opts.encryptKey) {
-    if (hasEncrypt) return deny('encrypted body but no encrypt key configured');
-    if (!opts.verificationToken) return deny('no verification configured');
-    return tokenMatches(outer, opts.verificationToken) ? { ok: true, body: outer } : deny('bad token');
-  }
+}
 
-  // With a key configured Feishu encrypts everything; a plain body would be a downgrade.
-  if (!isRecord(outer) || typeof outer.encrypt !== 'string') return deny('expected an encrypted body');
-  let body: unknown;
-  try {
-    body = JSON.parse(await decryptFeishu(opts.encryptKey, outer.encrypt));
-  } catch {
-    return deny('decrypt failed');
-  }
-
-  // Feishu does not sign the URL check; the token inside the ciphertext is all there is.
-  if (isRecord(body) && body.type === 'url_verification') {
-    if (opts.verificationToken && !tokenMatches(body, opts.verificationToken)) return deny('bad token');
-    return { ok: true, body };
-  }
-
+/** Timestamp (digits only: `1e9` or `abc` would skip the staleness check), freshness, signature. */
+async function checkSignature(raw: Uint8Array, opts: VerifyOptions & { encryptKey: string }): Promise<VerifyResult & { ok: false } | null> {
   const { timestamp, nonce, signature } = opts.headers;
   if (!timestamp || !nonce || !signature) return deny('missing signature headers');
   if (!/^\d{1,12}$/.test(timestamp)) return deny('bad timestamp');
   const skew = Math.abs(opts.nowMs / 1000 - Number(timestamp));
   if (skew > (opts.toleranceSeconds ?? 300)) return deny('stale');
-  const expected = await feishuSignature(timestamp, nonce, opts.encryptKey, opts.rawBody);
-  if (!timingSafeEqual(signature.toLowerCase(), expected)) return deny('bad signature');
+  const expected = await feishuSignature(timestamp, nonce, opts.encryptKey, raw);
+  return timingSafeEqual(signature.toLowerCase(), expected) ? null : deny('bad signature');
+}
+
+async function decryptBody(raw: Uint8Array, encryptKey: string): Promise<VerifyResult> {
+  const outer = parseJson(raw);
+  if (!outer.ok) return { ok: false, status: 400, reason: 'bad json' };
+  // With a key configured Feishu encrypts everything; a plain body would be a downgrade.
+  if (!isRecord(outer.value) || typeof outer.value.encrypt !== 'string') return deny('expected an encrypted body');
+  try {
+    return { ok: true, body: JSON.parse(await decryptFeishu(encryptKey, outer.value.encrypt)) };
+  } catch {
+    return deny('decrypt failed');
+  }
+}
+
+/** Authenticates one request and returns its (decrypted) JSON body. */
+export async function verifyFeishuRequest(opts: VerifyOptions): Promise<VerifyResult> {
+  const raw = typeof opts.rawBody === 'string' ? utf8.encode(opts.rawBody) : opts.rawBody;
+  if (!opts.encryptKey) {
+    const outer = parseJson(raw);
+    if (!outer.ok) return { ok: false, status: 400, reason: 'bad json' };
+    if (isRecord(outer.value) && Object.hasOwn(outer.value, 'encrypt')) return deny('encrypted body but no encrypt key configured');
+    if (!opts.verificationToken) return deny('no verification configured');
+    return tokenMatches(outer.value, opts.verificationToken) ? { ok: true, body: outer.value } : deny('bad token');
+  }
+
+  const refused = await checkSignature(raw, { ...opts, encryptKey: opts.encryptKey });
+  if (refused && raw.length > UNSIGNED_MAX_BYTES) return refused;
+  const decrypted = await decryptBody(raw, opts.encryptKey);
+  if (!decrypted.ok) return decrypted;
+  const body = decrypted.body;
+  // Unsigned (or badly signed), only the URL check passes: Feishu does not sign it.
+  if (refused && !(isRecord(body) && body.type === 'url_verification')) return refused;
+  // Defence in depth: the token inside the ciphertext must match too, when one is configured.
+  if (opts.verificationToken && !tokenMatches(body, opts.verificationToken)) return deny('bad token');
   return { ok: true, body };
 }

@@ -1,7 +1,8 @@
 /**
  * The Feishu webhook's contract, shared by the in-process tests (routes.test.ts) and the run inside
  * the Workers runtime (src/runtime/worker.workerd.test.ts): the URL check, verification, a card
- * action's answer, and a direct message answered once with the help card.
+ * action's answer, a direct message answered once per message with the help card, the token
+ * checked inside the ciphertext.
  */
 import { expect, it } from 'vitest';
 import { validateFeishuCard } from '../../../cards/render/feishu-validate';
@@ -46,21 +47,34 @@ export function webhookContract(t: () => WebhookTarget): void {
     expect((await t().post(event, { key: 'other' })).status).toBe(401);
   });
 
-  it('answers a direct message with the help card in Feishu, once per event id', async () => {
-    const message = {
-      schema: '2.0',
-      header: { event_id: 'msg-1', event_type: 'im.message.receive_v1', token: t().token, create_time: '1', tenant_key: 't', app_id: t().appId },
-      event: { sender: { sender_id: { open_id: t().openId }, sender_type: 'user' }, message: { message_id: 'om_in', chat_id: 'oc_p2p', chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text: '我的待办' }) } },
-    };
-    for (let i = 0; i < 2; i++) {
-      const res = await t().post(message);
+  const directMessage = (eventId: string, messageId: string, token = t().token) => ({
+    schema: '2.0',
+    header: { event_id: eventId, event_type: 'im.message.receive_v1', token, create_time: '1', tenant_key: 't', app_id: t().appId },
+    event: { sender: { sender_id: { open_id: t().openId }, sender_type: 'user' }, message: { message_id: messageId, chat_id: 'oc_p2p', chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text: '我的待办' }) } },
+  });
+  const cardsToFiller = () => t().mock().state.messages.filter((m) => m.receive_id === t().openId);
+
+  it('answers a direct message with the help card in Feishu, once per message, however often it is delivered', async () => {
+    // A redelivery may repeat the event_id, or come under a new event_id with the same message_id.
+    for (const eventId of ['msg-1', 'msg-1', 'msg-1-again']) {
+      const res = await t().post(directMessage(eventId, 'om_in'));
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({});
       await t().settle();
     }
-    const toFiller = t().mock().state.messages.filter((m) => m.receive_id === t().openId);
-    expect(toFiller).toHaveLength(1);
-    expect(JSON.stringify(toFiller[0]!.card)).toContain('我的待办');
-    expect(validateFeishuCard(toFiller[0]!.card)).toEqual([]);
+    expect(cardsToFiller()).toHaveLength(1);
+    expect(JSON.stringify(cardsToFiller()[0]!.card)).toContain('我的待办');
+    expect(validateFeishuCard(cardsToFiller()[0]!.card)).toEqual([]);
+    // Another message is answered on its own.
+    await t().post(directMessage('msg-2', 'om_in_2'));
+    await t().settle();
+    expect(cardsToFiller()).toHaveLength(2);
+  });
+
+  it('refuses a validly signed and encrypted body whose Verification Token is wrong', async () => {
+    const res = await t().post(directMessage('msg-forged', 'om_forged', 'not-the-token'));
+    expect(res.status).toBe(401);
+    await t().settle();
+    expect(cardsToFiller()).toHaveLength(0);
   });
 }
