@@ -9,10 +9,10 @@ import { renderFeishuCards } from '../../cards/render/feishu';
 import { outboxCounts } from '../../src/store/outbox.repo';
 
 const { db, close } = await openDatabase({ DATABASE_URL: process.env.DATABASE_URL! }, { migrate: false });
-const deps = buildDeps(db, { log: silentLogger });
+const deps = buildDeps(db, { clock: () => Date.now(), log: silentLogger });
 const client = createFeishuClient({ appId: 'cli_fanout', appSecret: 'fanout-secret', domain: process.env.FEISHU_DOMAIN! });
 const perSecond = Number(process.env.RATE ?? 500);
-const sender = createFeishuSender(deps, client, { render: renderFeishuCards, limiter: createRateLimiter({ perSecond, perMinute: perSecond * 60, perKeyPerSecond: 5, marginMs: 20 }) });
+const sender = createFeishuSender(deps, client, { render: renderFeishuCards, limiter: createRateLimiter({ perSecond, perMinute: perSecond * 60, perKeyPerSecond: 5, marginMs: 50 }) });
 for (;;) {
   await drainOutbox(deps, sender, { concurrency: 16, batch: 200 });
   if ((await outboxCounts(db)).pending === 0) break;

@@ -108,6 +108,38 @@ describe('rate limiter', () => {
     expect(withMargin.reserve('a', 0)).toBe(1050);
   });
 
+  it('grants in call order (FIFO): a later reservation is never scheduled before an earlier one, whatever its key', () => {
+    // One user at its per-key limit: a call for another user, made later, waits its turn too.
+    const limiter = createRateLimiter({ perSecond: 100, perMinute: 6000, perKeyPerSecond: 1 });
+    expect(limiter.reserve('a', 0)).toBe(0);
+    expect(limiter.reserve('a', 0)).toBe(1000);
+    expect(limiter.reserve('b', 10)).toBe(990);
+    // Mixed keys and times: the granted times never go backwards.
+    const mixed = createRateLimiter({ perSecond: 5, perMinute: 200, perKeyPerSecond: 2 });
+    const next = seededRandom(4);
+    let now = 0;
+    let previous = -Infinity;
+    for (let i = 0; i < 2000; i++) {
+      now += Math.floor(next() * 300);
+      const at = now + mixed.reserve(`u${Math.floor(next() * 20)}`, now);
+      expect(at).toBeGreaterThanOrEqual(previous);
+      previous = at;
+    }
+  });
+
+  it('a pause holds its scope until its end and is never shortened; other scopes go on', () => {
+    const limiter = createRateLimiter({ perSecond: 50, perMinute: 1000, perKeyPerSecond: 5 });
+    expect(limiter.pausedUntil('send', 0)).toBeLessThanOrEqual(0);
+    limiter.pause('send', 5000);
+    expect(limiter.pausedUntil('send', 0)).toBe(5000);
+    expect(limiter.pausedUntil('patch', 0)).toBeLessThanOrEqual(0);
+    limiter.pause('send', 2000);
+    expect(limiter.pausedUntil('send', 1000)).toBe(5000);
+    limiter.pause('send', 9000);
+    expect(limiter.pausedUntil('send', 1000)).toBe(9000);
+    expect(limiter.pausedUntil('send', 9000)).toBeLessThanOrEqual(9000);
+  });
+
   it('Infinity switches a limit off; nonsense limits are refused', () => {
     const limiter = createRateLimiter({ perSecond: Infinity, perMinute: Infinity, perKeyPerSecond: Infinity });
     for (let i = 0; i < 1000; i++) expect(limiter.reserve('k', 5)).toBe(0);

@@ -12,6 +12,11 @@
  *
  * `marginMs` widens every window a little so that network jitter between the caller's clock
  * and the server's arrival times cannot squeeze N+1 calls into the server's window.
+ *
+ * When the platform refuses anyway (its limits are lower, or another process shares the app),
+ * it says how long to wait: `pause` holds a whole scope (every call of one API for the app,
+ * or one receiver) until then, shared by every caller of this limiter, so the calls queued
+ * behind the refused one do not keep knocking on a closed window.
  */
 
 export interface RateLimits {
@@ -31,6 +36,10 @@ export interface RateLimiter {
    * (0 = go now). Reserving consumes: every reservation counts, whether the call is made or not.
    */
   reserve(key: string, nowMs: number): number;
+  /** Holds every call in `scope` until `untilMs`; a shorter pause never cuts a longer one. */
+  pause(scope: string, untilMs: number): void;
+  /** Until when `scope` is held: a time ≤ nowMs when it is not. */
+  pausedUntil(scope: string, nowMs: number): number;
 }
 
 /** The times of the last `limit` grants, oldest first once full. */
@@ -77,6 +86,8 @@ export function createRateLimiter(limits: RateLimits): RateLimiter {
   const keys = new Map<string, Window>();
   let lastGrant = -Infinity;
   let sincePrune = 0;
+  const pauses = new Map<string, number>();
+  let sincePausePrune = 0;
 
   return {
     reserve(key: string, nowMs: number): number {
@@ -98,6 +109,20 @@ export function createRateLimiter(limits: RateLimits): RateLimiter {
         for (const [k, w] of keys) if (w.last() + keyWindowMs <= nowMs) keys.delete(k);
       }
       return t - nowMs;
+    },
+
+    pause(scope: string, untilMs: number): void {
+      if (!Number.isFinite(untilMs)) return;
+      pauses.set(scope, Math.max(untilMs, pauses.get(scope) ?? -Infinity));
+    },
+
+    pausedUntil(scope: string, nowMs: number): number {
+      // Pauses that have ended hold nothing; drop them now and then (receivers come and go).
+      if (++sincePausePrune >= 1024) {
+        sincePausePrune = 0;
+        for (const [s, until] of pauses) if (until <= nowMs) pauses.delete(s);
+      }
+      return pauses.get(scope) ?? -Infinity;
     },
   };
 }

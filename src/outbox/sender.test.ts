@@ -4,9 +4,9 @@ import { messages, outbox } from '../../db/schema';
 import { md } from '../../cards/kit';
 import { buildDeps, silentLogger } from '../deps';
 import { createLocalSender } from '../platforms/local/sender';
-import { enqueue } from '../store/outbox.repo';
+import { enqueue, markAttemptFailed } from '../store/outbox.repo';
 import { createHarness } from '../test/harness';
-import { MAX_ATTEMPTS, PermanentFailure, RetryLater, createOutboxPump, drainOutbox, type Sender } from './sender';
+import { MAX_ATTEMPTS, PermanentFailure, RetryLater, createOutboxPump, drainOutbox, serialPasses, type Sender } from './sender';
 import { failedDeliveries } from '../store/outbox-status.repo';
 
 type H = Awaited<ReturnType<typeof createHarness>>;
@@ -54,6 +54,114 @@ describe('outbox sender', () => {
     h.advance(60 * 60 * 1000);
     await drainOutbox(d, failing);
     expect(calls).toBe(MAX_ATTEMPTS);
+  });
+
+  it('retry delays grow as documented: 2 s after the first failure, doubling, at most 10 minutes', async () => {
+    await enqueue(h.db, [{ dedupeKey: 'k-delay', kind: 'send', personId, subject: 'delay', card: card('x') }], h.now());
+    const failing: Sender = { deliver: async () => { throw new Error('platform down'); } };
+    const rowOf = async () => (await h.db.select().from(outbox).where(eq(outbox.dedupeKey, 'k-delay')))[0]!;
+    const delays: number[] = [];
+    for (let attempt = 1; attempt < MAX_ATTEMPTS; attempt++) {
+      await drainOutbox(deps(), failing);
+      const row = await rowOf();
+      expect(row).toMatchObject({ status: 'pending', attempts: attempt });
+      delays.push(row.nextAttemptAt - h.now());
+      h.advance(row.nextAttemptAt - h.now());
+    }
+    expect(delays).toEqual([2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000]);
+    // Beyond the attempts a row gets by default, the wait stops growing at 10 minutes.
+    const row = await rowOf();
+    for (const [attempts, wait] of [[8, 512_000], [9, 600_000], [30, 600_000]] as const) {
+      await markAttemptFailed(h.db, { ...row, attempts }, 'platform down', h.now(), 100);
+      expect((await rowOf()).nextAttemptAt - h.now()).toBe(wait);
+    }
+  });
+
+  it('a failed card holds back the same person\'s later cards until it has gone, in this pass and the next', async () => {
+    const other = (await h.personByMobile('13800000003')).id;
+    await enqueue(h.db, [1, 2, 3].map((i) => ({ dedupeKey: `hb-${i}`, kind: 'send' as const, personId, subject: `hb-${i}`, card: card(String(i)) })), h.now());
+    await enqueue(h.db, [{ dedupeKey: 'hb-other', kind: 'send', personId: other, subject: 'hb-other', card: card('o') }], h.now());
+    let down = true;
+    const delivered: string[] = [];
+    const flaky: Sender = {
+      deliver: async ({ row }) => {
+        if (row.subject === 'hb-1' && down) throw new Error('platform down');
+        delivered.push(row.subject);
+      },
+    };
+    expect(await drainOutbox(deps(), flaky, { concurrency: 2 })).toEqual({ sent: 1, failed: 1 });
+    expect(delivered).toEqual(['hb-other']);
+    // The next pass comes before the failed card's retry (2 s later): its followers still wait.
+    h.advance(1000);
+    expect(await drainOutbox(deps(), flaky)).toEqual({ sent: 0, failed: 0 });
+    down = false;
+    h.advance(1000);
+    expect(await drainOutbox(deps(), flaky)).toEqual({ sent: 3, failed: 0 });
+    expect(delivered).toEqual(['hb-other', 'hb-1', 'hb-2', 'hb-3']);
+  });
+
+  it('a card put off holds back the person\'s later cards for the rest of the pass, even once its retry time has come', async () => {
+    await enqueue(h.db, [1, 2].map((i) => ({ dedupeKey: `rl-hb-${i}`, kind: 'send' as const, personId, subject: `rl-hb-${i}`, card: card(String(i)) })), h.now());
+    // A clock that moves on at every reading, past the 1 ms the platform asked to wait.
+    let t = h.now();
+    const running = buildDeps(h.db, { clock: () => (t += 5), log: silentLogger });
+    const delivered: string[] = [];
+    const slowDown: Sender = {
+      deliver: async ({ row }) => {
+        if (row.subject === 'rl-hb-1') throw new RetryLater(1, 'slow down');
+        delivered.push(row.subject);
+      },
+    };
+    expect(await drainOutbox(running, slowDown)).toEqual({ sent: 0, failed: 0 });
+    expect(delivered).toEqual([]);
+  });
+
+  it('a card that failed for good no longer holds the person\'s later cards back', async () => {
+    await enqueue(h.db, [1, 2].map((i) => ({ dedupeKey: `pf-hb-${i}`, kind: 'send' as const, personId, subject: `pf-hb-${i}`, card: card(String(i)) })), h.now());
+    const delivered: string[] = [];
+    const refusing: Sender = {
+      deliver: async ({ row }) => {
+        if (row.subject === 'pf-hb-1') throw new PermanentFailure('没有这个人');
+        delivered.push(row.subject);
+      },
+    };
+    expect(await drainOutbox(deps(), refusing)).toEqual({ sent: 0, failed: 1 });
+    h.advance(1000);
+    expect(await drainOutbox(deps(), refusing)).toEqual({ sent: 1, failed: 0 });
+    expect(delivered).toEqual(['pf-hb-2']);
+  });
+
+  it('an app-wide "retry later" stops the pass: the cards behind it are not offered to the closed window', async () => {
+    const everyone = [personId, (await h.personByMobile('13800000003')).id, (await h.personByMobile('13800000005')).id];
+    await enqueue(h.db, everyone.map((p, i) => ({ dedupeKey: `aw-${i}`, kind: 'send' as const, personId: p, subject: `aw-${i}`, card: card(String(i)) })), h.now());
+    let calls = 0;
+    const paused: Sender = { deliver: async () => { calls++; throw new RetryLater(5000, 'app paused', { appWide: true }); } };
+    expect(await drainOutbox(deps(), paused)).toEqual({ sent: 0, failed: 0 });
+    expect(calls).toBe(1);
+    const rows = await h.db.select().from(outbox).where(eq(outbox.status, 'pending'));
+    expect(rows.sort((a, b) => a.id - b.id).map((r) => [r.dedupeKey, r.nextAttemptAt - h.now(), r.lastError])).toEqual([
+      ['aw-0', 5000, 'retry later: app paused'],
+      ['aw-1', 0, null],
+      ['aw-2', 0, null],
+    ]);
+  });
+
+  it('a kick during a pass gets exactly one more pass after it, however many kicks come', async () => {
+    let passes = 0;
+    let release!: () => void;
+    const kick = serialPasses(async () => {
+      passes++;
+      if (passes === 1) await new Promise<void>((r) => (release = r));
+    });
+    const first = kick();
+    const during = [kick(), kick(), kick()];
+    expect(passes).toBe(1);
+    release();
+    await Promise.all([first, ...during]);
+    expect(passes).toBe(2);
+    // Once idle, a kick starts a pass of its own.
+    await kick();
+    expect(passes).toBe(3);
   });
 
   it('delivers a row once to the local chat even when the delivery is repeated', async () => {

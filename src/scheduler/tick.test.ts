@@ -53,6 +53,16 @@ describe('scheduler tick', () => {
     expect(runs).toHaveLength(5);
   });
 
+  it('by default a tick after days down runs only the latest missed slot', async () => {
+    const { job, runs } = counting('default-catch-up');
+    const s = createScheduler(deps(), [job]);
+    await s.tick(at('2026-11-20T09:00:00'));
+    // Down from the 21st to the 30th: without a catchUp of its own the job runs once, for today.
+    const reports = await s.tick(now);
+    expect(runs).toEqual(['2026-11-20', '2026-11-30']);
+    expect(reports.map((r) => r.slot)).toEqual(['2026-11-30']);
+  });
+
   it('a failed run is recorded and retried at the next tick; other jobs still run', async () => {
     let fail = true;
     const flaky: Job = { name: 'flaky', schedule: hourly(), run: async () => { if (fail) throw new Error('数据库暂时不可用'); return { ok: 1 }; } };

@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, inArray, lte, sql } from 'drizzle-orm';
-import { messages, outbox } from '../../db/schema';
+import { and, asc, desc, eq, exists, gt, inArray, lte, notExists, notInArray, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/sqlite-core';
+import { identities, messages, outbox } from '../../db/schema';
 import type { CardSpec } from '../../cards/kit';
 import type { Executor } from './db';
 import { prepared } from './prepared';
@@ -31,10 +32,35 @@ export async function enqueue(db: Executor, msgs: readonly OutboundMessage[], no
 
 export type OutboxRow = typeof outbox.$inferSelect;
 
-export async function dueOutbox(db: Executor, now: number, limit: number): Promise<OutboxRow[]> {
-  const query = prepared(db, 'dueOutbox', (d) =>
-    d.select().from(outbox).where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, sql.placeholder('now')))).orderBy(asc(outbox.id)).limit(sql.placeholder('limit')).prepare(),
-  );
+type Platform = (typeof identities.$inferSelect)['platform'];
+
+/**
+ * Which people's rows a drain takes, by the platform they are on: those with an account on
+ * `on`, or those with none on any of `notOn` (the simulator's lane). One lane per platform
+ * lets a hung platform API hold up only its own people's cards.
+ */
+export type PlatformFilter = { readonly on: Platform } | { readonly notOn: readonly Platform[] };
+
+/**
+ * Pending rows due at `now`, oldest first. A person's cards go in the order they were queued:
+ * while one of theirs waits for a retry (a failed attempt's backoff, or a platform's "retry
+ * later"), the others wait too, so an update never overtakes the send it updates. (The waiting
+ * card is their earliest pending one, as the drain sends a person's cards in order.)
+ */
+export async function dueOutbox(db: Executor, now: number, limit: number, only?: PlatformFilter): Promise<OutboxRow[]> {
+  const key = only ? `dueOutbox:${'on' in only ? `on:${only.on}` : `notOn:${[...only.notOn].sort().join(',')}`}` : 'dueOutbox';
+  const query = prepared(db, key, (d) => {
+    // Uncorrelated, so it runs once per query: a fan-out has thousands of due rows to look at.
+    const waiting = alias(outbox, 'waiting');
+    const held = d.select({ personId: waiting.personId }).from(waiting).where(and(eq(waiting.status, 'pending'), gt(waiting.nextAttemptAt, sql.placeholder('now'))));
+    const conditions: SQL[] = [eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, sql.placeholder('now')), notInArray(outbox.personId, held)];
+    if (only) {
+      const platforms = 'on' in only ? [only.on] : [...only.notOn];
+      const account = d.select({ one: sql`1` }).from(identities).where(and(eq(identities.personId, outbox.personId), inArray(identities.platform, platforms)));
+      conditions.push('on' in only ? exists(account) : notExists(account));
+    }
+    return d.select().from(outbox).where(and(...conditions)).orderBy(asc(outbox.id)).limit(sql.placeholder('limit')).prepare();
+  });
   return query.all({ now, limit });
 }
 
@@ -42,9 +68,13 @@ export async function markSent(db: Executor, id: number, now: number): Promise<v
   await db.update(outbox).set({ status: 'sent', sentAt: now, attempts: 0 }).where(eq(outbox.id, id));
 }
 
+/** The wait after the n-th failed attempt: 2 s, 4 s, 8 s, … doubling each time, at most 10 minutes. */
+export const retryDelayMs = (attempts: number): number => Math.min(10 * 60_000, 1000 * 2 ** attempts);
+
+/** Counts a failed attempt: the row is tried again after retryDelayMs, or marked failed after `maxAttempts`. */
 export async function markAttemptFailed(db: Executor, row: OutboxRow, error: string, now: number, maxAttempts: number): Promise<void> {
   const attempts = row.attempts + 1;
-  const backoff = Math.min(60_000 * 10, 1000 * 2 ** attempts);
+  const backoff = retryDelayMs(attempts);
   await db
     .update(outbox)
     .set({ attempts, lastError: error.slice(0, 500), status: attempts >= maxAttempts ? 'failed' : 'pending', nextAttemptAt: now + backoff })

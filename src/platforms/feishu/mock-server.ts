@@ -2,10 +2,11 @@
  * A mock of the Feishu Open API for tests and benchmarks (Node-only test support): the calls
  * the Feishu adapter makes, with the documented contract — tenant_access_token, Bearer auth,
  * send with uuid de-duplication, PATCH, delayed update with callback tokens (2 uses, 30 min),
- * batch send, urgent, batch_get_id — and the documented rate limits (per app QPS + QPM per
- * API, per receiving user QPS) answered with HTTP 429 / 99991400 and x-ogw-ratelimit-*
- * headers. `state` records what the RECEIVING side saw, so tests count duplicates and losses
- * there rather than trusting the sender.
+ * batch send, urgent, batch_get_id — and the documented rate limits: per app QPS + QPM per
+ * API answered with HTTP 429 / 99991400 and x-ogw-ratelimit-* headers, per receiving user
+ * (send) and per message (PATCH) QPS answered with 230020. `state` records what the
+ * RECEIVING side saw, so tests count duplicates and losses there rather than trusting the
+ * sender.
  *
  * Sources: riba2534/feishu-open-docs im-v1/message/create.md, im-v1/message-card/patch.md,
  * im-v1/message-card/uMDO1YjLzgTN24yM4UjN.md, im-v1/batch_message/ucDO1EjL3gTNx4yN4UTM.md,
@@ -57,7 +58,10 @@ export interface MockOptions {
   outsideAvailability?: Iterable<string>;
   /** The contact directory batch_get_id answers from: mobile/email → open_id. */
   directory?: { mobiles?: Record<string, string>; emails?: Record<string, string> };
-  /** The mock's clock (default Date.now): token expiry, uuid window, rate windows. */
+  /**
+   * The mock's clock: token expiry, uuid window, rate windows. Default: a fixed instant plus the
+   * real time elapsed since start (rate windows must open again), never today's date.
+   */
   now?: () => number;
   /** Listen on this loopback port (default: any free one), e.g. to replace a mock a running worker points at. */
   port?: number;
@@ -86,7 +90,7 @@ export interface MockState {
   requestsByRoute: Record<MockRoute | 'unknown', number>;
   /** Token fetches that returned a token. */
   tokensIssued: number;
-  /** Requests answered 429. */
+  /** Requests refused for frequency: 429 (per app) or 230020 (per user, per message). */
   rateLimited: number;
   /** Sends answered with an earlier message because their uuid was seen within the hour. */
   dedupeHits: number;
@@ -116,6 +120,8 @@ interface Reply {
 
 const HOUR = 3_600_000;
 const TOKEN_TTL_S = 7200;
+/** Where the default clock starts (2026-01-05 09:00 Shanghai). */
+const MOCK_EPOCH = Date.UTC(2026, 0, 5, 1);
 const CALLBACK_TOKEN_TTL = 30 * 60_000;
 const CARD_MAX_BYTES = 30 * 1024;
 
@@ -147,7 +153,8 @@ function byteLength(s: string): number {
 export async function startMockFeishu(opts: MockOptions = {}): Promise<MockFeishu> {
   const appId = opts.appId ?? 'cli_mock000000000000';
   const appSecret = opts.appSecret ?? 'mock-secret';
-  const now = opts.now ?? (() => Date.now());
+  const started = performance.now();
+  const now = opts.now ?? (() => MOCK_EPOCH + (performance.now() - started));
   const limits = {
     perSecond: opts.rateLimits?.perSecond ?? 50,
     perMinute: opts.rateLimits?.perMinute ?? 1000,
@@ -239,6 +246,10 @@ export async function startMockFeishu(opts: MockOptions = {}): Promise<MockFeish
     if (blocked) {
       state.rateLimited++;
       const reset = blocked.tryHit(t);
+      // The per-user (send) and per-message (PATCH) limits are the IM API's own: HTTP 400 with
+      // 230020 and no gateway headers (im-v1/message/create.md, patch.md). The per-app limits
+      // are the gateway's: 429, 99991400 and x-ogw-ratelimit-* (api-call-guide/uUzN04SN3QjL1cDN.md).
+      if (blocked === extra) return fail(400, 230020, 'This operation triggers the frequency limit.');
       return fail(429, 99991400, 'request trigger frequency limit', {
         'x-ogw-ratelimit-limit': String(blocked.limit),
         'x-ogw-ratelimit-reset': String(reset),

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { identities, messages, outbox } from '../../../db/schema';
+import { identities, messages, outbox, people } from '../../../db/schema';
 import { md, type CardSpec } from '../../../cards/kit';
 import { buildDeps, silentLogger } from '../../deps';
-import { drainOutbox } from '../../outbox/sender';
+import { drainOutbox, RetryLater } from '../../outbox/sender';
 import { createRateLimiter, type RateLimits } from '../../outbox/rate-limit';
 import { enqueue } from '../../store/outbox.repo';
 import { failedDeliveries } from '../../store/outbox-status.repo';
@@ -155,16 +155,19 @@ describe('feishu sender', () => {
 
   it('with the limiter at the mock\'s limits, no call is refused and no window is exceeded on the receiving side', { timeout: 20_000 }, async () => {
     const limits = { perSecond: 6, perMinute: 120, perUserPerSecond: 3 };
+    // The limiter and the mock share one fake clock; the sender's sleeps move it forward.
+    let t = Date.UTC(2026, 9, 9, 1);
+    const now = () => t;
+    const sleep = async (ms: number) => void (t = Math.max(t, now() + ms));
     await mock.close();
-    await startMock({ rateLimits: limits });
+    await startMock({ rateLimits: limits, now });
     // First one person alone (the per-user limit binds), then both (the app limit binds).
     for (let i = 0; i < 6; i++) await send(wang, `l-a${String(i).padStart(2, '0')}`);
     for (let i = 0; i < 8; i++) await send(i % 2 ? li : wang, `l-b${String(i).padStart(2, '0')}`);
-    const started = Date.now();
-    // The margin absorbs the time between the limiter's decision and the mock's clock reading,
-    // which on a loaded test machine can be a few hundred milliseconds.
-    const res = await drainOutbox(deps(), sender({ limits: { perSecond: limits.perSecond, perMinute: limits.perMinute, perKeyPerSecond: limits.perUserPerSecond, marginMs: 300 } }));
-    const took = Date.now() - started;
+    const started = now();
+    const limiter = createRateLimiter({ perSecond: limits.perSecond, perMinute: limits.perMinute, perKeyPerSecond: limits.perUserPerSecond });
+    const res = await drainOutbox(deps(), createFeishuSender(h.deps, client, { render, limiter, now, sleep }));
+    const took = now() - started;
     expect(res).toEqual({ sent: 14, failed: 0 });
     expect(mock.state.rateLimited).toBe(0);
     expect(mock.state.perReceiver).toEqual(new Map([[OU_WANG, 10], [OU_LI, 4]]));
@@ -175,30 +178,62 @@ describe('feishu sender', () => {
     expect(took).toBeGreaterThanOrEqual(3000);
   });
 
-  it('without the limiter the mock refuses calls; refused rows are put off (not failed) and later delivered once', { timeout: 20_000 }, async () => {
+  it('a 429 pauses every send of the app until its reset: queued cards wait instead of knocking on the closed window', async () => {
+    // The app's real quota (4/s) is below what the limiter allows; the mock and the sender share the test's clock.
     await mock.close();
-    await startMock({ rateLimits: { perSecond: 6, perMinute: 120, perUserPerSecond: 3 } });
-    for (let i = 0; i < 10; i++) await send(i < 7 ? wang : li, `n-${i}`);
-    const first = await drainOutbox(deps(), sender());
-    expect(mock.state.rateLimited).toBeGreaterThan(0);
-    expect(first.failed).toBe(0);
-    const deferred = (await rowsOf('n-')).filter((r) => r.status === 'pending');
-    expect(deferred.length).toBe(10 - first.sent);
-    for (const r of deferred) {
-      expect(r.attempts).toBe(0);
-      expect(r.nextAttemptAt).toBeGreaterThan(h.now());
-      expect(r.lastError).toMatch(/^retry later: .*rate_limited 99991400/);
+    await startMock({ rateLimits: { perSecond: 4, perMinute: Infinity, perUserPerSecond: Infinity }, now: h.now });
+    const mapped = new Set((await h.db.select().from(identities).where(eq(identities.platform, 'feishu'))).map((i) => i.personId));
+    const everyone = (await h.db.select({ id: people.id }).from(people)).map((p) => p.id);
+    await h.db.insert(identities).values(everyone.filter((id) => !mapped.has(id)).map((id) => ({ personId: id, platform: 'feishu' as const, externalId: `ou_p${id}` })));
+    for (const id of everyone) await send(id, `app-${id}`);
+    const n = everyone.length;
+    expect(n).toBeGreaterThanOrEqual(12);
+    // One limiter shared by every sender (each drain builds its own, as a Worker does per request).
+    const limiter = createRateLimiter(OPEN);
+    const concurrency = 2;
+    let passes = 0;
+    while ((await rowsOf('app-')).some((r) => r.status === 'pending') && passes < 3 * n) {
+      const res = await drainOutbox(deps(), createFeishuSender(h.deps, client, { render, limiter, now: h.now }), { concurrency });
+      expect(res.failed).toBe(0);
+      passes++;
+      // Refused cards are put off to the reset, not counted as attempts.
+      for (const r of (await rowsOf('app-')).filter((x) => x.status === 'pending')) {
+        expect(r.attempts).toBe(0);
+        expect(r.nextAttemptAt).toBeLessThanOrEqual(h.now() + 1000);
+      }
+      h.advance(1000);
     }
-    // Not due yet: nothing happens.
-    expect(await drainOutbox(deps(), sender())).toEqual({ sent: 0, failed: 0 });
-    // Later, paced this time: everything arrives exactly once.
-    await new Promise((r) => setTimeout(r, 1100));
-    h.advance(5 * 60_000);
-    const limited = mock.state.rateLimited;
-    const second = await drainOutbox(deps(), sender({ limits: { perSecond: 6, perMinute: 120, perKeyPerSecond: 3, marginMs: 30 } }));
-    expect(second).toEqual({ sent: deferred.length, failed: 0 });
-    expect(mock.state.rateLimited).toBe(limited);
-    expect(mock.state.perReceiver).toEqual(new Map([[OU_WANG, 7], [OU_LI, 3]]));
+    expect(passes).toBe(Math.ceil(n / 4));
+    expect([...mock.state.perReceiver.values()]).toEqual(everyone.map(() => 1));
+    // Each window costs at most the calls already in flight when the 429 came back (one per worker).
+    expect(mock.state.rateLimited).toBeLessThanOrEqual(concurrency * (passes - 1));
+    expect(mock.state.requestsByRoute.send).toBeLessThanOrEqual(n + concurrency * (passes - 1));
+  });
+
+  it('a per-user limit (230020) pauses only that person; the others\' cards go on', async () => {
+    await mock.close();
+    await startMock({ rateLimits: { perSecond: Infinity, perMinute: Infinity, perUserPerSecond: 2 }, now: h.now });
+    for (let i = 0; i < 4; i++) await send(wang, `pu-w${i}`);
+    for (let i = 0; i < 2; i++) await send(li, `pu-l${i}`);
+    const limiter = createRateLimiter(OPEN);
+    const feishu = createFeishuSender(h.deps, client, { render, limiter, now: h.now });
+    expect(await drainOutbox(deps(), feishu)).toEqual({ sent: 4, failed: 0 });
+    expect(mock.state.requestsByRoute.send).toBe(5);
+    expect(mock.state.perReceiver).toEqual(new Map([[OU_WANG, 2], [OU_LI, 2]]));
+    const [refused] = await rowsOf('pu-w2');
+    expect(refused).toMatchObject({ status: 'pending', attempts: 0, nextAttemptAt: h.now() + 1000 });
+    expect(refused!.lastError).toMatch(/^retry later: .*rate_limited 230020/);
+    // Wang stays paused for every sender sharing the limiter: no request is made for him.
+    const [w3] = await rowsOf('pu-w3');
+    const other = createFeishuSender(h.deps, client, { render, limiter, now: h.now });
+    await expect(other.deliver({ row: w3!, card: card('pu-w3') }, h.now())).rejects.toBeInstanceOf(RetryLater);
+    expect(mock.state.requestsByRoute.send).toBe(5);
+    // After the pause his cards go, in order.
+    await send(li, 'pu-l2');
+    h.advance(1000);
+    expect(await drainOutbox(deps(), feishu)).toEqual({ sent: 3, failed: 0 });
+    expect(mock.state.messages.filter((m) => m.receive_id === OU_WANG).map((m) => titleOf(m.card))).toEqual(['pu-w0', 'pu-w1', 'pu-w2', 'pu-w3']);
+    expect(mock.state.requestsByRoute.send).toBe(8);
   });
 
   it('a person without a Feishu identity, or outside the app\'s availability, fails at once and is listed', async () => {

@@ -12,6 +12,11 @@
  * Every call waits for the rate limiter first (keyed by the receiver). Feishu's answers map
  * onto the outbox: rate_limited → RetryLater (not an attempt), permanent → PermanentFailure
  * (row failed at once), transient → a normal failed attempt with backoff.
+ *
+ * A rate limit holds more than the refused call. The gateway's 429 (99991400, per API × app,
+ * with x-ogw-ratelimit-reset) pauses every call of that API for the app until the reset, in
+ * the limiter all senders share, and the drain stops offering cards to it; the IM API's
+ * 230020 (per receiving user, or per message for a PATCH) pauses only that person.
  */
 import type { CardSpec } from '../../../cards/kit';
 import type { Deps } from '../../deps';
@@ -31,7 +36,7 @@ export interface FeishuSenderOptions {
   /** Renders a neutral card to one or more Feishu cards (JSON 2.0). */
   render: (spec: CardSpec) => unknown[];
   limiter: RateLimiter;
-  /** The limiter's clock (real time: the domain clock may be frozen in tests). */
+  /** The limiter's clock, paired with `sleep`; only differences matter (default performance.now(), as the default sleep is real). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -42,22 +47,52 @@ export function sendUuid(row: Pick<OutboxRow, 'id' | 'createdAt'>, part: number)
 }
 
 const PLATFORM = 'feishu' as const;
+/** The IM API's own frequency limit (per receiving user; per message for a PATCH): HTTP 400, no reset header. */
+const PER_USER_LIMITED = 230020;
+const SEND = 'im.message.create';
+const PATCH = 'im.message.patch';
+/** Limiter pause scopes: one API for the whole app, or one receiver. */
+const appScope = (api: string) => `feishu-api:${api}`;
+const personScope = (key: string) => `feishu-user:${key}`;
 /** Message ids of a multi-part card are stored comma-joined in messages.external_id. */
 const joinIds = (ids: readonly string[]) => ids.join(',');
 const splitIds = (s: string | null) => (s ? s.split(',').filter(Boolean) : []);
 
 export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<FeishuClient, 'sendCard' | 'patchCard' | 'urgent'>, opts: FeishuSenderOptions): Sender {
-  const now = opts.now ?? (() => Date.now());
+  const now = opts.now ?? (() => performance.now());
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
-  const paced = async <T>(key: string, run: () => Promise<T>): Promise<T> => {
-    const wait = opts.limiter.reserve(key, now());
-    if (wait > 0) await sleep(wait);
+  const { limiter } = opts;
+  // Throws RetryLater while Feishu has asked this API (for the whole app) or this person to wait.
+  const checkPaused = (key: string, api: string) => {
+    const t = now();
+    const app = limiter.pausedUntil(appScope(api), t);
+    const person = limiter.pausedUntil(personScope(key), t);
+    if (app > t) throw new RetryLater(app - t, `feishu paused ${api} for the app`, { appWide: true });
+    if (person > t) throw new RetryLater(person - t, `feishu paused sending to ${key}`);
+  };
+
+  const paced = async <T>(key: string, api: string, run: () => Promise<T>): Promise<T> => {
+    checkPaused(key, api);
+    const wait = limiter.reserve(key, now());
+    if (wait > 0) {
+      await sleep(wait);
+      // A pause may have begun while this call waited for its turn.
+      checkPaused(key, api);
+    }
     try {
       return await run();
     } catch (e) {
       if (!(e instanceof FeishuError)) throw e;
-      if (e.kind === 'rate_limited') throw new RetryLater((e.resetSeconds ?? 1) * 1000, e.message);
+      if (e.kind === 'rate_limited') {
+        const delayMs = (e.resetSeconds ?? 1) * 1000;
+        if (e.code === PER_USER_LIMITED) {
+          limiter.pause(personScope(key), now() + delayMs);
+          throw new RetryLater(delayMs, e.message);
+        }
+        limiter.pause(appScope(api), now() + delayMs);
+        throw new RetryLater(delayMs, e.message, { appWide: true });
+      }
       if (e.kind === 'permanent') throw new PermanentFailure(`飞书拒绝: ${e.message}`);
       throw e;
     }
@@ -80,7 +115,7 @@ export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<
     const ids: string[] = [];
     const parts = render(card);
     for (const [i, part] of parts.entries()) {
-      const { messageId } = await paced(openId, () => client.sendCard(openId, part, sendUuid(row, i)));
+      const { messageId } = await paced(openId, SEND, () => client.sendCard(openId, part, sendUuid(row, i)));
       ids.push(messageId);
     }
     const urgent = (row.payload as OutboxPayload).urgent;
@@ -88,7 +123,7 @@ export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<
       // 加急 is on top of the card: if it is refused (no permission, no SMS quota), the card is
       // still delivered and recorded, and the refusal is logged rather than retried.
       try {
-        const { invalidIds } = await paced(openId, () => client.urgent(ids[0]!, urgent, [openId]));
+        const { invalidIds } = await paced(openId, `im.message.urgent_${urgent}`, () => client.urgent(ids[0]!, urgent, [openId]));
         if (invalidIds.length > 0) deps.log.error('feishu urgent refused for some users', { outboxId: row.id, invalidIds });
       } catch (e) {
         deps.log.error('feishu urgent failed', { outboxId: row.id, kind: urgent, error: e instanceof Error ? e.message : String(e) });
@@ -104,11 +139,11 @@ export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<
     if (!existing || oldIds.length === 0) return;
     const key = openId ?? `person:${row.personId}`;
     const parts = render(card);
-    for (let i = 0; i < Math.min(parts.length, oldIds.length); i++) await paced(key, () => client.patchCard(oldIds[i]!, parts[i]));
+    for (let i = 0; i < Math.min(parts.length, oldIds.length); i++) await paced(key, PATCH, () => client.patchCard(oldIds[i]!, parts[i]));
     if (parts.length > oldIds.length && openId) {
       // The new card needs more parts than were sent: the extra ones go out as new messages.
       const added: string[] = [];
-      for (let i = oldIds.length; i < parts.length; i++) added.push((await paced(openId, () => client.sendCard(openId, parts[i], sendUuid(row, i)))).messageId);
+      for (let i = oldIds.length; i < parts.length; i++) added.push((await paced(openId, SEND, () => client.sendCard(openId, parts[i], sendUuid(row, i)))).messageId);
       return (tx) => setMessageDelivery(tx, existing.id, joinIds([...oldIds, ...added]), card, at);
     }
     if (parts.length < oldIds.length) deps.log.info('feishu update has fewer parts than the sent card; the surplus parts are left as they were', { outboxId: row.id, sent: oldIds.length, now: parts.length });
