@@ -1,5 +1,5 @@
 /** `npm run db:migrate`: applies db/migrations to DATABASE_URL (a file, or a remote libSQL before deploy). */
-import { parseEnv } from '../src/config/env';
+import { parseEnv, redactDatabaseUrl } from '../src/config/env';
 import { openDatabase } from '../src/runtime/open-db';
 
 const env = parseEnv(process.env);
@@ -10,8 +10,9 @@ if (!env.ok) {
 try {
   const { close } = await openDatabase(env.config, { migrate: true });
   close();
-  console.log(`数据库已迁移到最新版本：${env.config.DATABASE_URL}`);
+  console.log(`数据库已迁移到最新版本：${redactDatabaseUrl(env.config.DATABASE_URL)}`);
 } catch (e) {
-  console.error(`数据库迁移失败：${e instanceof Error ? e.message : String(e)}`);
+  const why = (e instanceof Error ? e.message : String(e)).replaceAll(env.config.DATABASE_URL, redactDatabaseUrl(env.config.DATABASE_URL));
+  console.error(`数据库迁移失败：${why}`);
   process.exit(1);
 }

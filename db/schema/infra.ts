@@ -47,6 +47,11 @@ export const auditLog = sqliteTable('audit_log', {
   at: integer('at').notNull(),
   actorId: integer('actor_id').references(() => people.id),
   action: text('action').notNull(),
+  /**
+   * Where the action came from: the chat platform of the person acting (local, feishu,
+   * dingtalk), or cli / scheduler. Null only on rows written before it was recorded.
+   */
+  platform: text('platform'),
   subjectType: text('subject_type').notNull(),
   subjectId: text('subject_id').notNull(),
   before: text('before', { mode: 'json' }),

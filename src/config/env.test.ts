@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { feishuConfig, parseEnv, type Config } from './env';
+import { feishuConfig, isLoopbackHost, parseEnv, redactDatabaseUrl, simulatorEnabled, startupWarnings, type Config } from './env';
 
 function configOf(record: Record<string, string | undefined>): Config {
   const r = parseEnv(record);
@@ -14,7 +14,7 @@ function errorsOf(record: Record<string, string | undefined>): string[] {
 }
 
 const DEFAULTS = {
-  DATABASE_URL: 'file:data/app.db', PORT: 8787, HOST: '127.0.0.1', SEED_DEMO: true,
+  DATABASE_URL: 'file:data/app.db', PORT: 8787, HOST: '127.0.0.1', SEED_DEMO: true, SIMULATOR_HOSTS: [], PLATFORM_CONFIGURED: false,
   FEISHU_DOMAIN: 'feishu', FEISHU_MODE: 'webhook', FEISHU_RATE_PER_SECOND: 50, FEISHU_RATE_PER_MINUTE: 1000, FEISHU_RATE_PER_USER_PER_SECOND: 5,
 };
 
@@ -51,6 +51,7 @@ describe('parseEnv', () => {
     { env: { SEED_DEMO: 'true' }, expected: { SEED_DEMO: true } },
     { env: { SIMULATOR: 'off' }, expected: { SIMULATOR: 'off' } },
     { env: { SIMULATOR: 'on' }, expected: { SIMULATOR: 'on' } },
+    { env: { SIMULATOR_HOSTS: 'lvzhi.example.cn, 192.168.1.20,[fd00::1] ,LVZHI.Local' }, expected: { SIMULATOR_HOSTS: ['lvzhi.example.cn', '192.168.1.20', '[fd00::1]', 'lvzhi.local'] } },
   ])('accepts $env', ({ env, expected }) => {
     expect(configOf(env)).toEqual({ ...DEFAULTS, ...expected });
   });
@@ -68,6 +69,9 @@ describe('parseEnv', () => {
     { name: 'DATABASE_URL', value: ':memory:x', expects: 'a libSQL URL' },
     { name: 'SEED_DEMO', value: 'maybe', expects: 'true or false' },
     { name: 'SEED_DEMO', value: 'yes', expects: 'true or false' },
+    { name: 'SIMULATOR_HOSTS', value: 'http://lvzhi.example.cn', expects: 'comma-separated host names' },
+    { name: 'SIMULATOR_HOSTS', value: 'lvzhi.example.cn:8787', expects: 'comma-separated host names' },
+    { name: 'SIMULATOR_HOSTS', value: 'a.example, b c', expects: 'comma-separated host names' },
   ])('$name=$value names the variable, what it expects ($expects) and the value given', ({ name, value, expects }) => {
     const errors = errorsOf({ [name]: value });
     expect(errors).toHaveLength(1);
@@ -128,5 +132,84 @@ describe('Feishu settings', () => {
     const errors = errorsOf({ FEISHU_APP_ID: 'cli_x1', FEISHU_APP_SECRET: 'short' });
     expect(errors.join('\n')).toContain('FEISHU_APP_SECRET');
     expect(errors.join('\n')).not.toContain('short');
+  });
+});
+
+describe('safe defaults when a platform is configured', () => {
+  const feishu = { FEISHU_APP_ID: 'cli_a1b2c3d4', FEISHU_APP_SECRET: 'secret-secret-1234', FEISHU_ENCRYPT_KEY: 'k' };
+
+  it('without a platform: the demo is seeded and npm start serves the simulator (Workers do not)', () => {
+    const c = configOf({});
+    expect(c.SEED_DEMO).toBe(true);
+    expect(simulatorEnabled(c, 'node')).toBe(true);
+    expect(simulatorEnabled(c, 'worker')).toBe(false);
+  });
+
+  it.each([
+    ['a complete Feishu app', feishu],
+    ['any single FEISHU_ setting', { FEISHU_DOMAIN: 'lark' }],
+    ['a DINGTALK_ setting', { DINGTALK_CLIENT_ID: 'ding123' }],
+  ])('with %s: no demo and no simulator unless asked for', (_what, env) => {
+    const c = configOf(env);
+    expect(c.PLATFORM_CONFIGURED).toBe(true);
+    expect(c.SEED_DEMO).toBe(false);
+    expect(simulatorEnabled(c, 'node')).toBe(false);
+    expect(simulatorEnabled(c, 'worker')).toBe(false);
+  });
+
+  it('an empty FEISHU_ variable is not a platform', () => {
+    const c = configOf({ FEISHU_APP_ID: '' });
+    expect(c.PLATFORM_CONFIGURED).toBe(false);
+    expect(c.SEED_DEMO).toBe(true);
+  });
+
+  it('SIMULATOR=on and SEED_DEMO=true given explicitly still win', () => {
+    const c = configOf({ ...feishu, SIMULATOR: 'on', SEED_DEMO: 'true' });
+    expect(c.SEED_DEMO).toBe(true);
+    expect(simulatorEnabled(c, 'node')).toBe(true);
+    expect(simulatorEnabled(c, 'worker')).toBe(true);
+    expect(simulatorEnabled(configOf({ SIMULATOR: 'off' }), 'node')).toBe(false);
+    expect(configOf({ SEED_DEMO: 'false' }).SEED_DEMO).toBe(false);
+  });
+
+  it.each(['localhost', 'LOCALHOST', '127.0.0.1', '127.1.2.3', '::1', '[::1]'])('%s is loopback', (h) => {
+    expect(isLoopbackHost(h)).toBe(true);
+  });
+
+  it.each(['0.0.0.0', '::', '192.168.1.20', '128.0.0.1', '127.0.0.256', '127.0.0.1.evil.example', 'localhost.evil.example', 'example.com'])('%s is not loopback', (h) => {
+    expect(isLoopbackHost(h)).toBe(false);
+  });
+
+  it('warns when the simulator listens beyond this machine, naming HOST and the way out', () => {
+    const warnings = startupWarnings(configOf({ HOST: '0.0.0.0' }), 'node');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('HOST=0.0.0.0');
+    expect(warnings[0]).toContain('SIMULATOR=off');
+    expect(startupWarnings(configOf({ ...feishu, HOST: '0.0.0.0', SIMULATOR: 'on' }), 'node')).toHaveLength(1);
+  });
+
+  it('is quiet on loopback, with the simulator off, and with a platform and no SIMULATOR=on', () => {
+    expect(startupWarnings(configOf({}), 'node')).toEqual([]);
+    expect(startupWarnings(configOf({ HOST: '::1' }), 'node')).toEqual([]);
+    expect(startupWarnings(configOf({ HOST: '0.0.0.0', SIMULATOR: 'off' }), 'node')).toEqual([]);
+    expect(startupWarnings(configOf({ ...feishu, HOST: '0.0.0.0' }), 'node')).toEqual([]);
+  });
+});
+
+describe('redactDatabaseUrl', () => {
+  it.each([
+    ['libsql://lvzhi-org.turso.io?authToken=eyJhbGciOi.secret', 'libsql://lvzhi-org.turso.io?authToken=***'],
+    ['https://admin:p4ss@db.example.cn:8080/v2?authToken=s3cret&tls=1#frag', 'https://***@db.example.cn:8080/v2?authToken=***&tls=***'],
+    ['wss://token@db.example.cn', 'wss://***@db.example.cn'],
+    ['http://127.0.0.1:8080', 'http://127.0.0.1:8080'],
+    ['file:data/app.db', 'file:data/app.db'],
+    [':memory:', ':memory:'],
+  ])('%s → %s', (url, shown) => {
+    expect(redactDatabaseUrl(url)).toBe(shown);
+  });
+
+  it('keeps no part of a secret', () => {
+    const shown = redactDatabaseUrl('libsql://user:pw-SECRET@h.example?authToken=tok-SECRET&x=SECRET');
+    expect(shown).not.toMatch(/SECRET|pw-|tok-/);
   });
 });

@@ -13,6 +13,8 @@ export interface AppOptions {
   readonly feishu?: { readonly config: FeishuConfig } & Omit<FeishuRouteOptions, 'afterAction'>;
   /** Mounts the chat simulator (no login: only where the network is trusted). Default on. */
   readonly simulator?: boolean;
+  /** Host names the simulator answers besides loopback ones (SIMULATOR_HOSTS). */
+  readonly simulatorHosts?: readonly string[];
 }
 
 export function createApp(deps: Deps, bot: Bot, opts: AppOptions = {}): Hono {
@@ -25,7 +27,7 @@ export function createApp(deps: Deps, bot: Bot, opts: AppOptions = {}): Hono {
   if (opts.feishu && opts.feishu.config.mode === 'webhook') {
     app.route('/', createFeishuRoutes(deps, bot, opts.feishu.config, { render: opts.feishu.render, delayedUpdate: opts.feishu.delayedUpdate, afterAction: onAction }));
   }
-  if (opts.simulator !== false) app.route('/', createLocalRoutes(deps, bot, onAction));
+  if (opts.simulator !== false) app.route('/', createLocalRoutes(deps, bot, onAction, { hosts: opts.simulatorHosts ?? [] }));
   app.onError((err, c) => {
     deps.log.error('unhandled error', { path: c.req.path, error: err.stack ?? String(err) });
     return c.json({ error: 'internal error' }, 500);

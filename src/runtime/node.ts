@@ -4,13 +4,13 @@
  */
 import { serve } from '@hono/node-server';
 import cron from 'node-cron';
-import { feishuConfig, parseEnv, type Config } from '../config/env';
+import { feishuConfig, parseEnv, redactDatabaseUrl, simulatorEnabled, startupWarnings, type Config } from '../config/env';
 import { renderFeishuCard, renderFeishuCards } from '../../cards/render/feishu';
 import { createRateLimiter } from '../outbox/rate-limit';
 import { createFeishuClient } from '../platforms/feishu/client';
 import { createFeishuSender } from '../platforms/feishu/sender';
 import { createFeishuLongConnection } from '../platforms/feishu/ws';
-import { createRoutingSender } from '../platforms/routing-sender';
+import { createPlatformLanes } from '../platforms/routing-sender';
 import { buildDeps, consoleLogger } from '../deps';
 import { createBot } from '../bot/router';
 import { registerFlows } from '../flows';
@@ -26,6 +26,7 @@ export async function startNode(config: Config) {
   const { db, close } = await openDatabase(config);
   const pending = new Set<Promise<unknown>>();
   const deps = buildDeps(db, {
+    clock: () => Date.now(),
     defer: (work) => {
       const p = work().catch((e) => consoleLogger.error('deferred work failed', { error: String(e) }));
       pending.add(p);
@@ -46,10 +47,11 @@ export async function startNode(config: Config) {
         limiter: createRateLimiter({ perSecond: feishu.rate.perSecond, perMinute: feishu.rate.perMinute, perKeyPerSecond: feishu.rate.perUserPerSecond, marginMs: 50 }),
       })
     : undefined;
-  const pump = createOutboxPump(deps, createRoutingSender(deps, { local: createLocalSender(deps), feishu: feishuSender }), { concurrency: 8 });
+  // One lane per platform: a hung Feishu API does not hold up the simulator's cards.
+  const pump = createOutboxPump(deps, createPlatformLanes(deps, { local: createLocalSender(deps), feishu: feishuSender }, { local: 8, feishu: 8 }));
   const onAction = () => deps.defer(() => pump.kick());
   const feishuRouting = feishu && client ? { render: renderFeishuCard, delayedUpdate: (token: string, card: unknown) => client.delayedUpdate(token, card) } : null;
-  const app = createApp(deps, bot, { onAction, feishu: feishu && feishuRouting ? { config: feishu, ...feishuRouting } : undefined, simulator: config.SIMULATOR !== 'off' });
+  const app = createApp(deps, bot, { onAction, feishu: feishu && feishuRouting ? { config: feishu, ...feishuRouting } : undefined, simulator: simulatorEnabled(config, 'node'), simulatorHosts: config.SIMULATOR_HOSTS });
   const longConnection = feishu?.mode === 'ws' && feishuRouting ? createFeishuLongConnection(deps, bot, feishu, { ...feishuRouting, afterAction: onAction }) : null;
   if (longConnection) await longConnection.start();
   // Sends what was enqueued outside a request (seeding, retries after a failure) every second.
@@ -69,9 +71,13 @@ export async function startNode(config: Config) {
   });
   deps.log.info('lvzhi is running', {
     url: `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}/`,
-    database: config.DATABASE_URL,
+    database: redactDatabaseUrl(config.DATABASE_URL),
     platforms: feishu ? ['local', `feishu (${feishu.mode})`] : ['local'],
+    simulator: simulatorEnabled(config, 'node') ? 'on' : 'off',
+    demoSeeding: config.SEED_DEMO,
   });
+  // Loud, and after the line above, so it is the last thing an operator sees at start-up.
+  for (const warning of startupWarnings(config, 'node')) deps.log.error(warning);
   return {
     async stop() {
       longConnection?.close();
@@ -99,7 +105,9 @@ if (isMain) {
       process.once('SIGTERM', stop);
     },
     (e: unknown) => {
-      console.error(`lvzhi failed to start: ${e instanceof Error ? e.message : String(e)}`);
+      // A driver's message may quote the URL it could not open, token and all.
+      const why = (e instanceof Error ? e.message : String(e)).replaceAll(env.config.DATABASE_URL, redactDatabaseUrl(env.config.DATABASE_URL));
+      console.error(`lvzhi failed to start: ${why}`);
       process.exit(1);
     },
   );

@@ -15,17 +15,17 @@
 import { createClient } from '@libsql/client/web';
 import { createDb } from '../../db/client';
 import { renderFeishuCard, renderFeishuCards } from '../../cards/render/feishu';
-import { feishuConfig, parseEnv, type FeishuConfig } from '../config/env';
+import { feishuConfig, parseEnv, simulatorEnabled, type FeishuConfig } from '../config/env';
 import { buildDeps, consoleLogger, type Deps } from '../deps';
 import { createBot } from '../bot/router';
 import { registerFlows } from '../flows';
 import { createApp } from '../http/app';
 import { createRateLimiter, type RateLimiter } from '../outbox/rate-limit';
-import { drainOutbox, type Sender } from '../outbox/sender';
+import { drainLanes, type OutboxLane } from '../outbox/sender';
 import { createFeishuClient, type FeishuClient } from '../platforms/feishu/client';
 import { createFeishuSender } from '../platforms/feishu/sender';
 import { createLocalSender } from '../platforms/local/sender';
-import { createRoutingSender } from '../platforms/routing-sender';
+import { createPlatformLanes } from '../platforms/routing-sender';
 import { createScheduler } from '../scheduler/tick';
 import { defaultJobs } from '../scheduler/jobs';
 
@@ -36,10 +36,10 @@ interface ExecutionContext {
 type Env = Record<string, string | undefined>;
 
 /**
- * People sent to at once by one drain. A Worker invocation keeps at most 6 connections open
- * (the database and Feishu both count); more simply queue inside the runtime.
+ * People sent to at once by one drain, per lane. A Worker invocation keeps at most 6
+ * connections open (the database and Feishu both count); more simply queue inside the runtime.
  */
-const DRAIN_CONCURRENCY = 4;
+const DRAIN_CONCURRENCY = { feishu: 4, local: 2 };
 
 interface Feishu {
   readonly config: FeishuConfig;
@@ -65,6 +65,8 @@ interface Opened {
   readonly feishu: Feishu | null;
   /** The simulator has no login: on a public Worker it is off unless SIMULATOR=on. */
   readonly simulator: boolean;
+  /** Host names the simulator answers besides loopback ones (SIMULATOR_HOSTS). */
+  readonly simulatorHosts: readonly string[];
 }
 
 type OpenResult = ({ ok: true } & Opened) | { ok: false; error: string; details?: string[] };
@@ -79,16 +81,20 @@ function open(env: Env, ctx: ExecutionContext): OpenResult {
   if (!/^(libsql|https?|wss?):\/\//.test(DATABASE_URL)) return { ok: false, error: 'DATABASE_URL must be a libsql://, https:// or http:// URL on Workers (no file or in-memory database)' };
   const db = createDb(createClient({ url: DATABASE_URL, ...(DATABASE_AUTH_TOKEN ? { authToken: DATABASE_AUTH_TOKEN } : {}) }));
   const deps = buildDeps(db, {
+    clock: () => Date.now(),
     defer: (work) => ctx.waitUntil(work().catch((e: unknown) => consoleLogger.error('deferred work failed', { error: describe(e) }))),
   });
   const feishu = feishuConfig(parsed.config);
-  return { ok: true, deps, feishu: feishu ? feishuFor(feishu) : null, simulator: parsed.config.SIMULATOR === 'on' };
+  return { ok: true, deps, feishu: feishu ? feishuFor(feishu) : null, simulator: simulatorEnabled(parsed.config, 'worker'), simulatorHosts: parsed.config.SIMULATOR_HOSTS };
 }
 
 /** Where queued cards go: Feishu for people with a Feishu account, the simulator otherwise. */
-function outboxSender({ deps, feishu }: Opened): Sender {
-  const feishuSender = feishu ? createFeishuSender(deps, feishu.client, { render: renderFeishuCards, limiter: feishu.limiter }) : undefined;
-  return createRoutingSender(deps, { local: createLocalSender(deps), feishu: feishuSender });
+function outboxLanes({ deps, feishu }: Opened): OutboxLane[] {
+  // The limiter (its windows and pauses) outlives the request: read it with the wall clock, which
+  // every request of the isolate shares.
+  const feishuSender = feishu ? createFeishuSender(deps, feishu.client, { render: renderFeishuCards, limiter: feishu.limiter, now: () => Date.now() }) : undefined;
+  // One lane per platform, drained side by side: a hung Feishu API does not hold up the simulator's cards.
+  return createPlatformLanes(deps, { local: createLocalSender(deps), feishu: feishuSender }, DRAIN_CONCURRENCY);
 }
 
 /** An error's message with its causes (drizzle wraps the driver's error: "Failed query: …"). */
@@ -100,7 +106,7 @@ function describe(e: unknown): string {
   return parts.join(' ← ');
 }
 
-const drain = (opened: Opened) => drainOutbox(opened.deps, outboxSender(opened), { concurrency: DRAIN_CONCURRENCY });
+const drain = (opened: Opened) => drainLanes(opened.deps, outboxLanes(opened));
 
 export default {
   /** Cron Triggers: run what is due (reminders, ledger periods, summaries), then send it. */
@@ -127,7 +133,7 @@ export default {
     const feishuRoutes = feishu
       ? { config: feishu.config, render: renderFeishuCard, delayedUpdate: (token: string, card: unknown) => feishu.client.delayedUpdate(token, card) }
       : undefined;
-    const app = createApp(deps, bot, { onAction, feishu: feishuRoutes, simulator: opened.simulator });
+    const app = createApp(deps, bot, { onAction, feishu: feishuRoutes, simulator: opened.simulator, simulatorHosts: opened.simulatorHosts });
     return app.fetch(request);
   },
 };

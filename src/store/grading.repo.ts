@@ -7,7 +7,7 @@ import { campaignUnits, campaigns, gradeHistory, people, schemes, scores, unitFa
 import type { GradingInput, GradingUnitInput } from '../domain/grading-types';
 import { parseSchemeFile, type SchemeFile } from '../domain/scheme';
 import { checkScore, scoringRules, type ScoringRules } from '../domain/score-entry';
-import { appendAudit } from './audit.repo';
+import { appendAudit, type AuditSource } from './audit.repo';
 import type { Db, Executor } from './db';
 import { writeTransaction } from './serialize';
 
@@ -195,7 +195,7 @@ export async function upsertScores(
   return writeTransaction(db, async (tx) => {
     const { changes, ...counts } = await writeScores(tx, campaignId, rows);
     await refreshScoreSheets(tx, campaignId, rows.map((r) => r.unitId), opts.now);
-    await appendAudit(tx, { at: opts.now, actorId: opts.actorId, action: 'scores.enter', subjectType: 'campaign', subjectId: campaignId, before: changes.length > 0 ? { replaced: changes } : null, after: counts });
+    await appendAudit(tx, { at: opts.now, actorId: opts.actorId, platform: 'cli', action: 'scores.enter', subjectType: 'campaign', subjectId: campaignId, before: changes.length > 0 ? { replaced: changes } : null, after: counts });
     return { ok: true as const, counts };
   });
 }
@@ -327,7 +327,7 @@ export async function importScores(
     for (const part of chunks(anonymousRows, 1000)) await tx.insert(scores).values(part);
     await refreshScoreSheets(tx, campaignId, [...plan.named.map((r) => r.unitId), ...[...plan.anonymous.values()].map((a) => a.unitId)], opts.now);
     const counts: ScoreImportCounts = { ...named, responses, responsesReplaced };
-    await appendAudit(tx, { at: opts.now, actorId: opts.actorId, action: 'scores.import', subjectType: 'campaign', subjectId: campaignId, before: changes.length > 0 ? { replaced: changes } : null, after: { source: opts.source, ...counts } });
+    await appendAudit(tx, { at: opts.now, actorId: opts.actorId, platform: 'cli', action: 'scores.import', subjectType: 'campaign', subjectId: campaignId, before: changes.length > 0 ? { replaced: changes } : null, after: { source: opts.source, ...counts } });
     return { ok: true as const, counts };
   });
 }
@@ -375,7 +375,7 @@ export async function setUnitFacts(
       .insert(unitFacts)
       .values(entries.map(([fact, value]) => ({ campaignId, unitId, fact, value: value as number | boolean, enteredBy: opts.actorId, at: opts.now })))
       .onConflictDoUpdate({ target: [unitFacts.campaignId, unitFacts.unitId, unitFacts.fact], set: { value: sql`excluded.value`, enteredBy: sql`excluded.entered_by`, at: sql`excluded.at` } });
-    await appendAudit(tx, { at: opts.now, actorId: opts.actorId, action: 'facts.set', subjectType: 'campaign_unit', subjectId: `${campaignId}:${unitId}`, before, after: { ...values } });
+    await appendAudit(tx, { at: opts.now, actorId: opts.actorId, platform: 'cli', action: 'facts.set', subjectType: 'campaign_unit', subjectId: `${campaignId}:${unitId}`, before, after: { ...values } });
     return { ok: true as const };
   });
 }
@@ -408,7 +408,7 @@ export async function recordGradeHistory(db: Db, records: readonly GradeRecord[]
         .values(part.map((r) => ({ ...r, recordedAt: opts.now })))
         .onConflictDoUpdate({ target: [gradeHistory.unitId, gradeHistory.schemeCode, gradeHistory.year], set: { grade: sql`excluded.grade`, source: sql`excluded.source`, recordedAt: sql`excluded.recorded_at` } });
     }
-    await appendAudit(tx, { at: opts.now, actorId: opts.actorId, action: 'grade_history.record', subjectType: 'grade_history', subjectId: [...new Set(records.map((r) => `${r.schemeCode}:${r.year}`))].join(','), before: changes.length > 0 ? { changed: changes } : null, after: { recorded: records.length } });
+    await appendAudit(tx, { at: opts.now, actorId: opts.actorId, platform: 'cli', action: 'grade_history.record', subjectType: 'grade_history', subjectId: [...new Set(records.map((r) => `${r.schemeCode}:${r.year}`))].join(','), before: changes.length > 0 ? { changed: changes } : null, after: { recorded: records.length } });
     return { recorded: records.length, changed: changes.length };
   });
 }
@@ -526,7 +526,7 @@ export const selfEvaluationRaterKey = (evaluationId: number) => `s${evaluationId
  */
 export async function recordSelfEvaluationScores(
   tx: Executor,
-  e: { evaluationId: number; campaignId: number; unitId: number; items: ReadonlyArray<{ code: string; claimedScore: number | null }>; actorId: number; now: number },
+  e: { evaluationId: number; campaignId: number; unitId: number; items: ReadonlyArray<{ code: string; claimedScore: number | null }>; actorId: number; platform: AuditSource; now: number },
 ): Promise<{ recorded: number; skipped: Array<{ code: string; message: string }> }> {
   const loaded = await loadCampaignScheme(tx, e.campaignId);
   if (!loaded || !loaded.scheme.raterGroups.some((g) => g.id === 'self')) return { recorded: 0, skipped: [] };
@@ -546,6 +546,6 @@ export async function recordSelfEvaluationScores(
   if (rows.length === 0) return { recorded: 0, skipped };
   const { changes, ...counts } = await writeScores(tx, e.campaignId, rows);
   await refreshScoreSheets(tx, e.campaignId, [e.unitId], e.now);
-  await appendAudit(tx, { at: e.now, actorId: e.actorId, action: 'scores.from_self_evaluation', subjectType: 'self_evaluation', subjectId: e.evaluationId, before: changes.length > 0 ? { replaced: changes } : null, after: { ...counts, skipped } });
+  await appendAudit(tx, { at: e.now, actorId: e.actorId, platform: e.platform, action: 'scores.from_self_evaluation', subjectType: 'self_evaluation', subjectId: e.evaluationId, before: changes.length > 0 ? { replaced: changes } : null, after: { ...counts, skipped } });
   return { recorded: rows.length, skipped };
 }

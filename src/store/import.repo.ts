@@ -154,7 +154,7 @@ export async function importUnitsAndPeople(
 
     await ensureLocalIdentities(tx, ids);
 
-    await appendAudit(tx, { at: now, actorId, action: 'import.units', subjectType: 'import', subjectId: source, after: counts });
+    await appendAudit(tx, { at: now, actorId, platform: 'cli', action: 'import.units', subjectType: 'import', subjectId: source, after: counts });
     return counts;
   });
 }

@@ -117,7 +117,7 @@ export async function actOnPlan(
     }
     if (!row) throw new Error('individual plan changed while it was being written');
     await appendAudit(tx, {
-      at: now, actorId: actor.personId, action: ACTIONS[cmd.kind], subjectType: 'individual_indicator_plan', subjectId: row.id,
+      at: now, actorId: actor.personId, platform: 'cli', action: ACTIONS[cmd.kind], subjectType: 'individual_indicator_plan', subjectId: row.id,
       before: latest && latest.version === row.version ? { version: latest.version, status: latest.status, items: latest.items, tier: latest.tier } : null,
       after: { campaignId: row.campaignId, unitId: row.unitId, slotCode: row.slotCode, version: row.version, status: row.status, items: row.items, tier: row.tier, comment: row.comment },
     });

@@ -113,7 +113,7 @@ export async function setReminderPolicy(db: Db, s: { campaignId: number; stage?:
     } else {
       await tx.update(campaigns).set({ reminderPolicy: s.policy }).where(eq(campaigns.id, s.campaignId));
     }
-    await appendAudit(tx, { at: s.now, actorId: s.actorId, action: 'campaign.reminder_policy', subjectType: 'campaign', subjectId: s.campaignId, before: { stage: s.stage ?? null, policy: s.stage ? before.stage : before.campaign }, after: { stage: s.stage ?? null, policy: s.policy } });
+    await appendAudit(tx, { at: s.now, actorId: s.actorId, platform: 'cli', action: 'campaign.reminder_policy', subjectType: 'campaign', subjectId: s.campaignId, before: { stage: s.stage ?? null, policy: s.stage ? before.stage : before.campaign }, after: { stage: s.stage ?? null, policy: s.policy } });
     return true;
   });
 }

@@ -31,7 +31,7 @@ export async function handleOpenSelfEvaluation(ctx: ActionContext<'campaign.open
   const opened = await writeTransaction(deps.db, async (tx) => {
     const r = await openSelfEvaluationStage(tx, campaign.id, decided.dueAt, now);
     if (!r.opened) return false;
-    await appendAudit(tx, { at: now, actorId: actor.personId, action: 'campaign.open_self_evaluation', subjectType: 'campaign', subjectId: campaign.id, before: { stage: 'self_evaluation', status: 'pending' }, after: { stage: 'self_evaluation', status: 'open', dueAt: decided.dueAt, evaluations: r.evaluationIds.length } });
+    await appendAudit(tx, { at: now, actorId: actor.personId, platform: ctx.event.platform, action: 'campaign.open_self_evaluation', subjectType: 'campaign', subjectId: campaign.id, before: { stage: 'self_evaluation', status: 'pending' }, after: { stage: 'self_evaluation', status: 'open', dueAt: decided.dueAt, evaluations: r.evaluationIds.length } });
     const out: OutboundMessage[] = [];
     for (const evaluationId of r.evaluationIds) {
       const l = await loadEvaluation(tx, evaluationId);

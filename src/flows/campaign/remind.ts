@@ -40,7 +40,7 @@ export async function handleRemindLate(ctx: ActionContext<'campaign.remind-late'
     const todo = messages.filter((m) => !already.has(m.dedupeKey));
     if (todo.length === 0) return todo;
     await enqueue(tx, todo, now);
-    await appendAudit(tx, { at: now, actorId: actor.personId, action: 'campaign.remind_late', subjectType: 'campaign', subjectId: value.campaignId, before: null, after: { units: [...new Set(todo.map((m) => m.subject))].length, people: todo.length } });
+    await appendAudit(tx, { at: now, actorId: actor.personId, platform: ctx.event.platform, action: 'campaign.remind_late', subjectType: 'campaign', subjectId: value.campaignId, before: null, after: { units: [...new Set(todo.map((m) => m.subject))].length, people: todo.length } });
     return todo;
   });
   if (fresh.length === 0) return toast('info', '今天已提醒过这些单位，未重复发送', card ?? undefined);

@@ -36,7 +36,7 @@ export async function mapPeopleToFeishu(deps: Pick<Deps, 'db' | 'clock'>, client
       report.mapped = report.mapped.filter((x) => x !== m);
       report.unmapped.push({ personId: m.personId, name: m.name, reason: `飞书账号 ${t.externalId} 已绑定到其他人员，请检查是否重复导入` });
     }
-    await appendAudit(tx, { at: now, actorId: null, action: 'feishu.map_people', subjectType: 'identities', subjectId: 'feishu', after: { mapped: report.mapped.length, unmapped: report.unmapped.length } });
+    await appendAudit(tx, { at: now, actorId: null, platform: 'cli', action: 'feishu.map_people', subjectType: 'identities', subjectId: 'feishu', after: { mapped: report.mapped.length, unmapped: report.unmapped.length } });
   });
   return report;
 }
