@@ -16,6 +16,7 @@ import {
   type ImportError,
   type ValidationResult,
 } from './units-file';
+import { UNREADABLE_XLSX } from './file-limits';
 
 const HEADER = '单位编码,单位名称,组别,主管部门,姓名,手机号,邮箱,角色';
 const dir = mkdtempSync(join(tmpdir(), 'lvzhi-units-file-'));
@@ -280,7 +281,7 @@ describe('validateRows: errors', () => {
 
     const fake = join(dir, 'fake.xlsx');
     writeFileSync(fake, 'not a zip');
-    expect(await readUnitsFile(fake)).toEqual({ ok: false, errors: [{ row: null, message: expect.stringContaining('无法读取 Excel 文件') }] });
+    expect(await readUnitsFile(fake)).toEqual({ ok: false, errors: [{ row: null, message: UNREADABLE_XLSX }] });
   });
 });
 

@@ -6,12 +6,14 @@
  * be empty for 评估组/领导 rows. Errors are collected for every row; nothing is returned as
  * records unless the whole file is valid.
  */
-import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import ExcelJS, { type Cell } from 'exceljs';
 import { z } from 'zod';
 import { ROLE_LABELS, type RoleName } from '../../src/domain/roles';
 import type { ImportRecord, ImportUnit } from '../../src/store/import.repo';
+import { checkXlsx, DEFAULT_LIMITS, FileReadError, readFileCapped, tooManyRows, UNREADABLE_XLSX, type ImportLimits } from './file-limits';
+
+export { DEFAULT_LIMITS, FileReadError, type ImportLimits };
 
 export const REQUIRED_COLUMNS = ['单位编码', '单位名称', '组别', '主管部门', '姓名', '手机号', '邮箱', '角色'] as const;
 export type Column = (typeof REQUIRED_COLUMNS)[number];
@@ -46,8 +48,9 @@ export class CsvSyntaxError extends Error {
  * RFC 4180 CSV: comma separated, fields optionally in double quotes (which may hold commas,
  * newlines and "" for a quote), CRLF/LF/CR line ends, a leading BOM is dropped. Returns one
  * array per record; a record spanning several lines counts as one row, as in a spreadsheet.
+ * More than maxRows records (blank ones included) throws FileReadError as soon as it is seen.
  */
-export function parseCsv(input: string): string[][] {
+export function parseCsv(input: string, maxRows = Infinity): string[][] {
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const rows: string[][] = [];
   let row: string[] = [];
@@ -81,6 +84,7 @@ export function parseCsv(input: string): string[][] {
     } else if (c === '\r' || c === '\n') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
+      if (rows.length >= maxRows) throw tooManyRows(maxRows);
       rows.push(row);
       row = [];
       field = '';
@@ -93,6 +97,7 @@ export function parseCsv(input: string): string[][] {
   if (inQuotes) throw new CsvSyntaxError(quoteOpenedInRow);
   if (field !== '' || row.length > 0 || !atFieldStart) {
     row.push(field);
+    if (rows.length >= maxRows) throw tooManyRows(maxRows);
     rows.push(row);
   }
   return rows;
@@ -107,23 +112,26 @@ function isBlank(cells: readonly string[]): boolean {
 }
 
 /** Decodes UTF-8 (with or without BOM) and parses it as CSV. */
-export function readCsvBuffer(buf: Uint8Array): SheetRow[] {
+export function readCsvBuffer(buf: Uint8Array, limits: ImportLimits = DEFAULT_LIMITS): SheetRow[] {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch {
     throw new FileReadError('文件不是 UTF-8 编码。请在 Excel 中“另存为”→“CSV UTF-8（逗号分隔）”，或直接导入 .xlsx 文件');
   }
-  return toSheetRows(parseCsv(text));
+  return toSheetRows(parseCsv(text, limits.maxRows));
 }
 
-/** The first worksheet of an .xlsx file, each cell as its displayed text. */
-export async function readXlsxFile(path: string): Promise<SheetRow[]> {
+/** The first worksheet of an .xlsx file, each cell as its displayed text; checked against the limits first. */
+export async function readXlsxBuffer(buf: Buffer, limits: ImportLimits = DEFAULT_LIMITS): Promise<SheetRow[]> {
+  checkXlsx(buf, limits);
   const wb = new ExcelJS.Workbook();
   try {
-    await wb.xlsx.readFile(path);
-  } catch (e) {
-    throw new FileReadError(`无法读取 Excel 文件：${e instanceof Error ? e.message : String(e)}`);
+    // exceljs types its input as ArrayBuffer but reads a Node Buffer (JSZip) at run time.
+    await wb.xlsx.load(buf as unknown as ArrayBuffer);
+  } catch {
+    // exceljs/JSZip messages are English internals; the user needs to know what to do.
+    throw new FileReadError(UNREADABLE_XLSX);
   }
   const ws = wb.worksheets[0];
   if (!ws) return [];
@@ -144,28 +152,23 @@ function cellText(cell: Cell): string {
   return cell.text ?? '';
 }
 
-/** A file that cannot be read at all (wrong type, not UTF-8, corrupt workbook). */
-export class FileReadError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FileReadError';
-  }
-}
-
-/** Reads a .csv or .xlsx file into rows. Throws FileReadError (message in Chinese) when it cannot. */
-export async function readSheetFile(path: string): Promise<SheetRow[]> {
+/**
+ * Reads a .csv or .xlsx file into rows. Throws FileReadError (message in Chinese) when it cannot,
+ * or when it is over one of the limits (checked before parsing).
+ */
+export async function readSheetFile(path: string, limits: ImportLimits = DEFAULT_LIMITS): Promise<SheetRow[]> {
   const ext = extname(path).toLowerCase();
-  if (ext === '.csv') return readCsvBuffer(await readFile(path));
-  if (ext === '.xlsx') return readXlsxFile(path);
+  if (ext === '.csv') return readCsvBuffer(await readFileCapped(path, limits), limits);
+  if (ext === '.xlsx') return readXlsxBuffer(await readFileCapped(path, limits), limits);
   if (ext === '.xls') throw new FileReadError('不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV UTF-8 后再导入');
   throw new FileReadError(`不支持的文件类型「${ext || '无扩展名'}」，请使用 .xlsx 或 .csv 文件`);
 }
 
 /** Reads and validates an import file. File-level problems come back as errors with row null. */
-export async function readUnitsFile(path: string): Promise<ValidationResult> {
+export async function readUnitsFile(path: string, limits: ImportLimits = DEFAULT_LIMITS): Promise<ValidationResult> {
   let rows: SheetRow[];
   try {
-    rows = await readSheetFile(path);
+    rows = await readSheetFile(path, limits);
   } catch (e) {
     if (e instanceof CsvSyntaxError) return { ok: false, errors: [{ row: e.row, message: e.message }] };
     if (e instanceof FileReadError) return { ok: false, errors: [{ row: null, message: e.message }] };
