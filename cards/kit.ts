@@ -6,6 +6,7 @@
  * express: forms with named inputs, selects and date pickers, buttons with an action and an
  * optional confirm dialog, tables, charts, columns and collapsible panels.
  */
+import { safeHttpLink } from '../src/domain/text';
 
 export type Tone = 'info' | 'success' | 'warning' | 'error';
 export type HeaderColor = 'blue' | 'green' | 'orange' | 'red' | 'grey' | 'purple';
@@ -64,7 +65,13 @@ export interface DatePicker {
   readonly error?: string;
 }
 
+/**
+ * Our markdown subset: paragraphs, "- " lists, **bold** and [text](http(s) link). Builders write
+ * it; text people typed goes into `text`, fields or notices instead, or into `mdLink`.
+ */
 export interface Markdown { readonly type: 'markdown'; readonly text: string; readonly textEn?: string }
+/** Text shown exactly as given (line breaks and leading blanks kept), never read as markup. */
+export interface Text { readonly type: 'text'; readonly text: string }
 export interface Notice { readonly type: 'notice'; readonly tone: Tone; readonly text: string; readonly textEn?: string }
 export interface Divider { readonly type: 'divider' }
 export interface Fields {
@@ -101,7 +108,7 @@ export interface Form {
 }
 
 export type Element =
-  | Markdown | Notice | Divider | Fields | Actions | Table | Chart | Columns | Panel | Form
+  | Markdown | Text | Notice | Divider | Fields | Actions | Table | Chart | Columns | Panel | Form
   | Input | Select | DatePicker | Button;
 
 export interface CardSpec {
@@ -118,6 +125,7 @@ export interface CardSpec {
 }
 
 export const md = (text: string, textEn?: string): Markdown => (textEn === undefined ? { type: 'markdown', text } : { type: 'markdown', text, textEn });
+export const plainText = (text: string): Text => ({ type: 'text', text });
 export const notice = (tone: Tone, text: string, textEn?: string): Notice => (textEn === undefined ? { type: 'notice', tone, text } : { type: 'notice', tone, text, textEn });
 export const divider = (): Divider => ({ type: 'divider' });
 export const fields = (pairs: ReadonlyArray<readonly [string, string]>): Fields => ({
@@ -126,6 +134,17 @@ export const fields = (pairs: ReadonlyArray<readonly [string, string]>): Fields 
 });
 export const button = (b: Omit<Button, 'type'>): Button => ({ type: 'button', ...b });
 export const actions = (...buttons: Button[]): Actions => ({ type: 'actions', buttons });
+
+/**
+ * A markdown link whose text lvzhi writes, never the person who typed the address: the address
+ * is checked again (stored data may predate the checks) and made safe to sit in markdown. An
+ * address that is not a safe http(s) link gives the text alone.
+ */
+export function mdLink(text: string, url: string): string {
+  const label = text.replace(/[[\]\n]/g, ' ');
+  const safe = safeHttpLink(url);
+  return safe === null ? label : `[${label}](${safe})`;
+}
 
 /** Walks every element, nested ones included (for limits and tests). */
 export function* walk(elements: readonly Element[]): Generator<Element> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import schemeJson from '../db/seed/schemes/haian-legal-person.json';
 import { flattenIndicators, parseSchemeFile } from '../src/domain/scheme';
-import { parseReviewForm, parseSelfEvaluationForm, type FieldError, type FormValues, type Indicator, type ItemInput } from '../src/domain/self-evaluation';
+import { parseReviewForm, parseSelfEvaluationForm, REPORT_MAX_CHARS, TEXT_MAX_CHARS, type FieldError, type FormValues, type Indicator, type ItemInput } from '../src/domain/self-evaluation';
 import { parseAction } from './actions';
 import { walk, type Button, type CardSpec, type Element, type Input, type Panel } from './kit';
 import { fieldErrorText } from './messages';
@@ -32,7 +32,7 @@ const panelOf = (card: CardSpec, name: string): Panel => {
   return p;
 };
 const texts = (els: readonly Element[]): string[] =>
-  [...walk(els)].flatMap((e) => (e.type === 'markdown' || e.type === 'notice' ? [e.text] : e.type === 'fields' ? e.fields.map((f) => `${f.label}:${f.value}`) : []));
+  [...walk(els)].flatMap((e) => (e.type === 'markdown' || e.type === 'notice' || e.type === 'text' ? [e.text] : e.type === 'fields' ? e.fields.map((f) => `${f.label}:${f.value}`) : []));
 
 const expectNoControls = (card: CardSpec) => {
   expect(all(card).filter((e) => ['input', 'select', 'date', 'button', 'actions', 'form'].includes(e.type))).toEqual([]);
@@ -103,7 +103,7 @@ describe('buildSelfEvaluationCard with FormFeedback', () => {
     const expected: Record<string, string | undefined> = {
       score_2: '自评得分「abc」不是有效数字',
       expl_2: '请填写得分说明',
-      evid_2: '链接「www.x.com」无效，请填写以 http:// 或 https:// 开头的完整网址',
+      evid_2: '链接「www.x.com」无效，请填写以 http:// 或 https:// 开头、带有效域名的完整网址',
       score_3: undefined, expl_3: undefined, evid_3: undefined,
       score_4: '自评得分「6」超出范围，应在 0 至 5 分之间',
       expl_4: '请填写得分说明',
@@ -128,6 +128,41 @@ describe('buildSelfEvaluationCard with FormFeedback', () => {
     expect(panelOf(card, 'score_2').title).toContain('待修改');
     expect(panelOf(card, 'score_3').title).not.toContain('待修改');
     expect(buttons(card).map((b) => b.label)).toEqual(['保存草稿', '提交签发']);
+  });
+});
+
+describe('a refused megabyte', () => {
+  it('is echoed cut to each field\'s maximum, cleaned of controls, so the stored card stays small', () => {
+    const huge = `开头\u0000${'字'.repeat(1_000_000)}`;
+    const values: FormValues = { score_2: huge, expl_2: huge, evid_2: huge, report: huge };
+    const parsed = parseSelfEvaluationForm(INDICATORS, values, 'draft');
+    if (parsed.ok) throw new Error('expected errors');
+    const card = buildSelfEvaluationCard(view(), { errors: parsed.errors, values });
+    expect([...input(card, 'expl_2').value!]).toHaveLength(TEXT_MAX_CHARS);
+    expect(input(card, 'expl_2').value!.startsWith('开头字')).toBe(true);
+    expect([...input(card, 'report').value!]).toHaveLength(REPORT_MAX_CHARS);
+    // Everything of the card together: the report's and the other fields' maxima, and little else.
+    expect(JSON.stringify(card).length).toBeLessThan(REPORT_MAX_CHARS + TEXT_MAX_CHARS + 5000 + 20 + 5000);
+  });
+});
+
+describe('evidence links in the read-only cards', () => {
+  const linksMd = (card: CardSpec): string[] => texts(card.elements).filter((t) => t.startsWith('**佐证材料**'));
+
+  it('are links whose text lvzhi writes, naming the host', () => {
+    expect(linksMd(buildReviewCard(view({ status: 'signed' })))).toContain('**佐证材料**：[佐证1（a.example.cn）](https://a.example.cn/1)  [佐证2（b.example.cn）](https://b.example.cn/2)');
+  });
+
+  it('turn a stored attack (saved before links were checked) into one link to its real host', () => {
+    const items = [{ indicatorId: 2, claimedScore: 1, explanation: '', evidenceLinks: ['https://a.b/x)**[官方文件](https://evil.example/login)', 'javascript:alert(1)'] }];
+    const [line] = linksMd(buildReviewCard(view({ status: 'signed', items })));
+    expect(line).toBe('**佐证材料**：[佐证1（a.b）](https://a.b/x%29%2A%2A%5B官方文件%5D%28https://evil.example/login%29)  佐证2（链接无效）');
+  });
+
+  it('show the report as plain text, so a link written in it is not a link', () => {
+    const card = buildReviewCard(view({ status: 'signed', report: '详见[官方文件](https://evil.example/)' }));
+    const report = all(card).find((e) => e.type === 'panel' && e.title === '自评报告');
+    expect(report?.type === 'panel' && report.elements).toEqual([{ type: 'text', text: '详见[官方文件](https://evil.example/)' }]);
   });
 });
 
@@ -184,6 +219,17 @@ describe('buildSignCard', () => {
     expect(texts(card.elements)).toContain('自评得分:12.5 / 15');
   });
 
+  it('asks for the one comment it offers, which a return needs, and says so when it is missing', () => {
+    const comment = input(buildSignCard(view({ status: 'submitted' })), 'comment');
+    expect(comment.label).toBe('意见（退回时必填）');
+    expect(comment.label).not.toContain('其一');
+    const parsed = parseReviewForm(INDICATORS, { comment: ' ' }, 'return', 'head');
+    if (parsed.ok) throw new Error('expected errors');
+    const card = buildSignCard(view({ status: 'submitted' }), { errors: parsed.errors, values: { comment: ' ' } });
+    const errorNotice = card.elements.find((e) => e.type === 'notice' && e.tone === 'error');
+    expect(errorNotice?.type === 'notice' && errorNotice.text).toBe('退回修改时，请填写意见，说明需要填报员修改的内容');
+  });
+
   it.each(['draft', 'signed', 'accepted'] as const)('when %s has no buttons and no inputs', (status) => {
     expectNoControls(buildSignCard(view({ status })));
   });
@@ -200,6 +246,7 @@ describe('buildReviewCard', () => {
     expect(accept?.confirm?.text).toBeTruthy();
     expect(back?.confirm?.text).toBeTruthy();
     expect(panelOf(card, 'cmt_3').title).toContain('1.2 满意度');
+    expect(input(card, 'comment').label).toBe('总体意见（退回时，总体意见与各指标修改意见至少填一项）');
   });
 
   it('shows a refused return with the reason and echoes the comments', () => {
@@ -209,8 +256,9 @@ describe('buildReviewCard', () => {
     const card = buildReviewCard(view({ status: 'signed' }), { errors: parsed.errors, values });
     const errorNotice = card.elements.find((e) => e.type === 'notice' && e.tone === 'error');
     expect(errorNotice?.type === 'notice' && errorNotice.text).toContain('退回修改时，请填写总体意见或至少一项指标的修改意见');
-    expect(input(card, 'cmt_2').error).toBe('内容过长，最多 2000 字');
-    expect(input(card, 'cmt_2').value).toBe('x'.repeat(2001));
+    // The over-long comment comes back cut to its maximum, and the message says so.
+    expect(input(card, 'cmt_2').error).toBe('内容过长（2001 字），最多 2000 字；下方只保留了前 2000 字，请删改后重新提交');
+    expect(input(card, 'cmt_2').value).toBe('x'.repeat(2000));
     expect(input(card, 'cmt_3').error).toBeUndefined();
     expect(buttons(card).map((b) => b.label)).toEqual(['审核通过', '退回修改']);
   });

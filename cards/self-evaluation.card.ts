@@ -1,8 +1,12 @@
 /** Cards of the self-evaluation (自评) flow: the filler's form, the head's 签发, the evaluator's review. */
 import { encodeAction } from './actions';
-import { actions, button, divider, fields, md, notice, type CardSpec, type Element, type HeaderColor } from './kit';
+import { actions, button, divider, fields, md, mdLink, notice, plainText, type CardSpec, type Element, type HeaderColor } from './kit';
 import { fieldErrorText, STATUS_TEXT, STATUS_TEXT_EN } from './messages';
-import { fieldNames, scoredIndicators, totalClaimed, type EvaluationStatus, type FieldError, type FormValues, type Indicator, type ItemInput } from '../src/domain/self-evaluation';
+import {
+  EVIDENCE_MAX_CHARS, fieldNames, REPORT_MAX_CHARS, SCORE_MAX_CHARS, scoredIndicators, TEXT_MAX_CHARS, totalClaimed,
+  type EvaluationStatus, type FieldError, type FormValues, type Indicator, type ItemInput,
+} from '../src/domain/self-evaluation';
+import { clip, cleanText, linkHost } from '../src/domain/text';
 import { shanghaiDateTime, shanghaiDateZh } from '../src/domain/time';
 
 export interface SelfEvaluationView {
@@ -24,7 +28,10 @@ export interface SelfEvaluationView {
 
 export interface FormFeedback {
   readonly errors: readonly FieldError[];
-  /** What the person typed, echoed back so a refused submit loses nothing. */
+  /**
+   * What the person typed, echoed back so a refused submit loses nothing; each field is shown
+   * cleaned and cut to its maximum, so a refused megabyte is not stored in the card.
+   */
   readonly values: FormValues;
 }
 
@@ -78,10 +85,10 @@ function itemOf(v: SelfEvaluationView, ind: Indicator): ItemInput | undefined {
   return v.items.find((i) => i.indicatorId === ind.id);
 }
 
-function formValue(feedback: FormFeedback | undefined, name: string, fallback: string): string {
+function formValue(feedback: FormFeedback | undefined, name: string, fallback: string, max: number): string {
   if (!feedback) return fallback;
   const raw = feedback.values[name];
-  return Array.isArray(raw) ? raw.join('\n') : ((raw as string | undefined) ?? '');
+  return clip(cleanText(Array.isArray(raw) ? raw.join('\n') : ((raw as string | undefined) ?? '')), max);
 }
 
 /** The filler's card: an editable form while a draft in an open stage, otherwise a read-only record. */
@@ -105,7 +112,7 @@ export function buildSelfEvaluationCard(v: SelfEvaluationView, feedback?: FormFe
     return { header: header('单位自评', v, STATUS_COLOR[v.status]), elements, summary: `${v.unitName}单位自评：${STATUS_TEXT[v.status]}` };
   }
 
-  const formEls: Element[] = [md('请逐项填写自评得分、得分说明和佐证材料链接（多个链接用换行或逗号分隔）。可先保存草稿，填完后提交单位负责人签发。')];
+  const formEls: Element[] = [md('请逐项填写自评得分、得分说明和佐证材料链接（多个链接用换行或逗号分隔；链接中的括号、引号等符号保存时自动转为百分号编码，不影响打开）。可先保存草稿，填完后提交单位负责人签发。')];
   for (const { aspect, leaves } of byAspect(v.indicators)) {
     if (aspect) formEls.push(md(aspectTitle(aspect)));
     for (const ind of leaves) {
@@ -119,14 +126,14 @@ export function buildSelfEvaluationCard(v: SelfEvaluationView, feedback?: FormFe
         elements: [
           md(guideText(ind)),
           ...(returned ? [notice('warning', `修改意见：${returned}`)] : []),
-          { type: 'input', name: fieldNames.score(ind), label: `自评得分（0–${points(ind.maxPoints)}）`, labelEn: `Claimed score (0–${points(ind.maxPoints)})`, inputType: 'number', required: true, value: formValue(feedback, fieldNames.score(ind), item?.claimedScore == null ? '' : points(item.claimedScore)), placeholder: `0–${points(ind.maxPoints)}`, error: errorFor(fieldNames.score(ind)) },
-          { type: 'input', name: fieldNames.explanation(ind), label: '得分说明', labelEn: 'Explanation', inputType: 'multiline', required: ind.explanationRequired, value: formValue(feedback, fieldNames.explanation(ind), item?.explanation ?? ''), placeholder: '对照评分细则说明得分理由', maxLength: 2000, error: errorFor(fieldNames.explanation(ind)) },
-          { type: 'input', name: fieldNames.evidence(ind), label: '佐证材料链接', labelEn: 'Evidence links', inputType: 'url', required: ind.evidenceRequired, value: formValue(feedback, fieldNames.evidence(ind), (item?.evidenceLinks ?? []).join('\n')), placeholder: 'https://…', error: errorFor(fieldNames.evidence(ind)) },
+          { type: 'input', name: fieldNames.score(ind), label: `自评得分（0–${points(ind.maxPoints)}）`, labelEn: `Claimed score (0–${points(ind.maxPoints)})`, inputType: 'number', required: true, value: formValue(feedback, fieldNames.score(ind), item?.claimedScore == null ? '' : points(item.claimedScore), SCORE_MAX_CHARS), placeholder: `0–${points(ind.maxPoints)}`, maxLength: SCORE_MAX_CHARS, error: errorFor(fieldNames.score(ind)) },
+          { type: 'input', name: fieldNames.explanation(ind), label: '得分说明', labelEn: 'Explanation', inputType: 'multiline', required: ind.explanationRequired, value: formValue(feedback, fieldNames.explanation(ind), item?.explanation ?? '', TEXT_MAX_CHARS), placeholder: '对照评分细则说明得分理由', maxLength: TEXT_MAX_CHARS, error: errorFor(fieldNames.explanation(ind)) },
+          { type: 'input', name: fieldNames.evidence(ind), label: '佐证材料链接', labelEn: 'Evidence links', inputType: 'url', required: ind.evidenceRequired, value: formValue(feedback, fieldNames.evidence(ind), (item?.evidenceLinks ?? []).join('\n'), EVIDENCE_MAX_CHARS), placeholder: 'https://…', maxLength: EVIDENCE_MAX_CHARS, error: errorFor(fieldNames.evidence(ind)) },
         ],
       });
     }
   }
-  formEls.push({ type: 'input', name: fieldNames.report, label: '自评报告', labelEn: 'Self-evaluation report', inputType: 'multiline', required: true, value: formValue(feedback, fieldNames.report, v.report), placeholder: '概述本单位履职情况、存在问题和改进措施（不少于20字）', maxLength: 20000, error: errorFor(fieldNames.report) });
+  formEls.push({ type: 'input', name: fieldNames.report, label: '自评报告', labelEn: 'Self-evaluation report', inputType: 'multiline', required: true, value: formValue(feedback, fieldNames.report, v.report, REPORT_MAX_CHARS), placeholder: '概述本单位履职情况、存在问题和改进措施（不少于20字）', maxLength: REPORT_MAX_CHARS, error: errorFor(fieldNames.report) });
   formEls.push(actions(
     button({ label: '保存草稿', labelEn: 'Save draft', style: 'default', submit: true, action: encodeAction('self-eval.save', ref(v)) }),
     button({ label: '提交签发', labelEn: 'Submit for sign-off', style: 'primary', submit: true, action: encodeAction('self-eval.submit', ref(v)), confirm: { title: '提交自评', text: '提交后将送单位负责人签发，签发前不能再修改。确定提交吗？' } }),
@@ -157,25 +164,36 @@ function readOnlyItems(v: SelfEvaluationView, commentInputs: FormFeedback | 'emp
           ['自评得分', item?.claimedScore == null ? '未填' : `${points(item.claimedScore)} / ${points(ind.maxPoints)}`],
           ['得分说明', item?.explanation || '未填'],
         ]),
-        md(links.length > 0 ? `**佐证材料**：${links.map((l, i) => `[材料${i + 1}](${l})`).join('  ')}` : '**佐证材料**：未提供'),
+        md(links.length > 0 ? `**佐证材料**：${links.map(evidenceLink).join('  ')}` : '**佐证材料**：未提供'),
         md(guideText(ind)),
       ];
       if (commentInputs) {
         const name = fieldNames.comment(ind);
         const err = commentInputs === 'empty' ? undefined : commentInputs.errors.find((e) => e.field === name);
-        body.push({ type: 'input', name, label: '修改意见（需要修改时填写）', labelEn: 'Comment (when a change is needed)', inputType: 'multiline', value: commentInputs === 'empty' ? '' : formValue(commentInputs, name, ''), maxLength: 2000, error: err ? fieldErrorText(err) : undefined });
+        body.push({ type: 'input', name, label: '修改意见（需要修改时填写）', labelEn: 'Comment (when a change is needed)', inputType: 'multiline', value: commentInputs === 'empty' ? '' : formValue(commentInputs, name, '', TEXT_MAX_CHARS), maxLength: TEXT_MAX_CHARS, error: err ? fieldErrorText(err) : undefined });
       }
       out.push({ type: 'panel', title: `${ind.code} ${ind.title} · ${item?.claimedScore == null ? '未填' : points(item.claimedScore)}/${points(ind.maxPoints)}`, expanded: commentInputs !== undefined, elements: body });
     }
   }
-  out.push({ type: 'panel', title: '自评报告', expanded: false, elements: [md(v.report || '（未填写）')] });
+  // The filler's own words: plain text, so no link or emphasis of theirs reaches the reviewers.
+  out.push({ type: 'panel', title: '自评报告', expanded: false, elements: [v.report ? plainText(v.report) : md('（未填写）')] });
   return out;
+}
+
+/** "佐证1（oa.example.gov.cn）": the text is lvzhi's, naming the host the link really goes to. */
+function evidenceLink(url: string, i: number): string {
+  const host = linkHost(url);
+  return host === null ? `佐证${i + 1}（链接无效）` : mdLink(`佐证${i + 1}（${host}）`, url);
 }
 
 function decisionCard(
   title: string,
   v: SelfEvaluationView,
-  opts: { pending: boolean; pendingText: string; doneText: string; perIndicatorComments: boolean; approve: ReturnType<typeof button>; reject: ReturnType<typeof button> },
+  opts: {
+    pending: boolean; pendingText: string; doneText: string; perIndicatorComments: boolean;
+    comment: { label: string; labelEn: string; placeholder: string };
+    approve: ReturnType<typeof button>; reject: ReturnType<typeof button>;
+  },
   feedback?: FormFeedback,
 ): CardSpec {
   const elements: Element[] = [summaryFields(v)];
@@ -188,7 +206,7 @@ function decisionCard(
   const formEls: Element[] = [
     ...readOnlyItems(v, opts.perIndicatorComments ? (feedback ?? 'empty') : undefined),
     divider(),
-    { type: 'input', name: fieldNames.overallComment, label: '总体意见（退回时必填其一）', labelEn: 'Overall comment (needed to return, unless an indicator has one)', inputType: 'multiline', value: feedback ? formValue(feedback, fieldNames.overallComment, '') : '', maxLength: 2000 },
+    { type: 'input', name: fieldNames.overallComment, ...opts.comment, inputType: 'multiline', value: formValue(feedback, fieldNames.overallComment, '', TEXT_MAX_CHARS), maxLength: TEXT_MAX_CHARS },
     actions(opts.approve, opts.reject),
   ];
   elements.push({ type: 'form', name: `${title === '自评签发' ? 'sign' : 'review'}_${v.evaluationId}_v${v.version}`, elements: formEls });
@@ -202,6 +220,8 @@ export function buildSignCard(v: SelfEvaluationView, feedback?: FormFeedback): C
     pendingText: `填报员已提交第${v.version}版自评，请审阅后签发（签发即对自评内容负责）。`,
     doneText: v.status === 'draft' ? `第${v.version - 1}版已退回填报员修改。` : `第${v.version}版已签发。`,
     perIndicatorComments: false,
+    // The head's card has this one field: a return needs it.
+    comment: { label: '意见（退回时必填）', labelEn: 'Comment (required to return)', placeholder: '退回时请写明需要填报员修改的内容' },
     approve: button({ label: '签发', labelEn: 'Sign', style: 'primary', submit: true, action: encodeAction('self-eval.sign', ref(v)), confirm: { title: '签发自评', text: '签发后将报送评估组审核。确定签发吗？' } }),
     reject: button({ label: '退回修改', labelEn: 'Return for changes', style: 'danger', submit: true, action: encodeAction('self-eval.head-return', ref(v)), confirm: { title: '退回修改', text: '将退回填报员修改，填报员修改后需重新提交签发。确定退回吗？' } }),
   }, feedback);
@@ -214,6 +234,7 @@ export function buildReviewCard(v: SelfEvaluationView, feedback?: FormFeedback):
     pendingText: `第${v.version}版已由单位负责人签发，请对照评分细则和佐证材料审核。`,
     doneText: v.status === 'accepted' ? `第${v.version}版已审核通过。` : `第${v.version - 1}版已退回单位修改。`,
     perIndicatorComments: true,
+    comment: { label: '总体意见（退回时，总体意见与各指标修改意见至少填一项）', labelEn: 'Overall comment (to return, give it or a comment on an indicator)', placeholder: '总体评价或需要单位修改的内容' },
     approve: button({ label: '审核通过', labelEn: 'Accept', style: 'primary', submit: true, action: encodeAction('self-eval.accept', ref(v)), confirm: { title: '审核通过', text: '通过后自评结果将锁定。确定通过吗？' } }),
     reject: button({ label: '退回修改', labelEn: 'Return for changes', style: 'danger', submit: true, action: encodeAction('self-eval.return', ref(v)), confirm: { title: '退回修改', text: '将按所填意见退回单位重新填报。确定退回吗？' } }),
   }, feedback);

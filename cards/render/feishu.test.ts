@@ -5,7 +5,7 @@ import type { StageName, StageState } from '../../src/domain/campaign';
 import { fieldNames, parseReviewForm, parseSelfEvaluationForm, type FormValues, type Indicator } from '../../src/domain/self-evaluation';
 import { encodeAction, parseAction } from '../actions';
 import { buildCampaignConsoleCard, type CampaignConsoleView } from '../campaign.card';
-import { actions, button, md, notice, walk, type Button, type CardSpec, type Element, type Input } from '../kit';
+import { actions, button, md, mdLink, notice, plainText, walk, type Button, type CardSpec, type Element, type Input } from '../kit';
 import { fieldErrorText } from '../messages';
 import {
   buildReviewCard,
@@ -45,8 +45,8 @@ const callbackValues = (card: unknown): unknown[] =>
   byTag(card, 'button').flatMap((b) => ((b.behaviors as J[] | undefined) ?? []).filter((x) => x.type === 'callback').map((x) => x.value));
 const specButtons = (spec: CardSpec): Button[] => [...walk(spec.elements)].filter((e): e is Button => e.type === 'button');
 const specInputs = (spec: CardSpec): Input[] => [...walk(spec.elements)].filter((e): e is Input => e.type === 'input');
-/** Undoes the &#N; escapes of plain text in markdown. */
-const decode = (s: string): string => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
+/** Undoes the &#N; and &nbsp; escapes of plain text in markdown (&nbsp; only stands for a blank). */
+const decode = (s: string): string => s.replace(/&#(\d+);|&nbsp;/g, (_, n?: string) => (n === undefined ? ' ' : String.fromCharCode(Number(n))));
 
 // ---------------------------------------------------------------------------- fixtures
 
@@ -513,6 +513,42 @@ describe('escaping', () => {
     expect(content).toContain('\n\n- 列表项\n\n1&#46; 不是列表');
     expect(content).not.toMatch(/<at|:OK:|# |\[坏链接\]\(/);
     expect(content).toContain('&#60;at id&#61;all&#62;&#60;/at&#62;');
+  });
+
+  it('escapes & so that text which looks like an entity shows as typed', () => {
+    const text = 'AT&T &#42;不是星号&#42; &lt;b&gt; &nbsp;';
+    const card = one({ type: 'fields', fields: [{ label: '说明', value: text }] }, notice('info', text), plainText(text), md(text));
+    const contents = markdownTexts(card);
+    expect(contents).toHaveLength(4);
+    for (const content of contents) {
+      expect(content).toContain('AT&#38;T &#38;&#35;42;不是星号&#38;&#35;42; &#38;lt;b&#38;gt; &#38;nbsp;');
+      // Every & in the content starts one of our own escapes.
+      expect(content.replace(/&#\d+;|&nbsp;/g, '')).not.toContain('&');
+    }
+    expect(decode(contents[2] ?? '')).toBe(text);
+  });
+
+  it('writes leading blanks as &nbsp; so a line never becomes an indented code block or nested list', () => {
+    const text = '    缩进四格的说明\n\t制表符开头\n  - 不是列表\n正文';
+    const card = one({ type: 'fields', fields: [{ label: '说明', value: text }] }, notice('info', text), plainText(text), md(text));
+    const contents = markdownTexts(card);
+    expect(contents).toHaveLength(4);
+    for (const content of contents) {
+      expect(content).not.toMatch(/^[ \t]/m);
+      expect(content).not.toMatch(/>[ \t]/); // nor right after a <font> tag
+      expect(content).toContain('&nbsp;&nbsp;&nbsp;&nbsp;缩进四格的说明');
+      expect(content).toContain('&nbsp;&nbsp;&nbsp;&nbsp;制表符开头');
+      expect(content).toContain('&nbsp;&nbsp;&#45; 不是列表');
+    }
+    expect(contents[2]).toBe('&nbsp;&nbsp;&nbsp;&nbsp;缩进四格的说明\n&nbsp;&nbsp;&nbsp;&nbsp;制表符开头\n&nbsp;&nbsp;&#45; 不是列表\n正文');
+  });
+
+  it('renders plain text as fully escaped markdown, and the attack link as one link whose text lvzhi wrote', () => {
+    const card = one(plainText('详见[官方文件](https://evil.example/) **急**'), md(`**佐证材料**：${mdLink('佐证1（a.b）', 'https://a.b/x)**[官方文件](https://evil.example/login)')}`));
+    const [report, links] = markdownTexts(card);
+    expect(report).toBe('详见&#91;官方文件&#93;&#40;https&#58;//evil.example/&#41; &#42;&#42;急&#42;&#42;');
+    expect(links).toBe('**佐证材料**：[佐证1（a.b）](https://a.b/x%29%2A%2A%5B官方文件%5D%28https://evil.example/login%29)');
+    expect(links?.match(/\]\(/g)).toHaveLength(1);
   });
 
   it('escapes user text in fields, notices and table fallbacks', () => {

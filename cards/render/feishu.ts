@@ -62,13 +62,17 @@ function short(s: string): string {
 const MD_SPECIAL = /[\\`*_~[\]()#+\-!<>|$:&=]/g;
 const escapeChars = (s: string): string => s.replace(MD_SPECIAL, (c) => `&#${c.charCodeAt(0)};`);
 
-/** Escapes a line's start too: leading blanks would open a code block, "1." an ordered list. */
+/**
+ * Escapes a line's start too: leading blanks would open a code block or nest a list, "1." an
+ * ordered list. Blanks become &nbsp; (rich-text.md's table: " " → &nbsp;), which shows the
+ * indent and, unlike a space, is never markdown indentation; a tab counts four.
+ */
 function lineStart(line: string, rest: (s: string) => string): string {
   const lead = /^[ \t]*/.exec(line)?.[0] ?? '';
   const body = line.slice(lead.length);
   // CommonMark: an ordered-list marker is 1–9 digits and "." followed by a blank or the line end.
   const ordinal = /^\d{1,9}\.(?=[ \t]|$)/.exec(body)?.[0];
-  const head = '&#32;'.repeat(lead.length) + (ordinal ? `${ordinal.slice(0, -1)}&#46;` : '');
+  const head = lead.replace(/ /g, '&nbsp;').replace(/\t/g, '&nbsp;'.repeat(4)) + (ordinal ? `${ordinal.slice(0, -1)}&#46;` : '');
   return head + rest(body.slice(ordinal?.length ?? 0));
 }
 
@@ -290,6 +294,10 @@ function renderElement(el: Element, scope: Scope): Node[] {
       const content = paint(el.text);
       return [markdown(content, el.textEn === undefined ? {} : { i18n_content: { zh_cn: content, en_us: paint(el.textEn) } })];
     }
+    case 'text': {
+      const content = plainMd(el.text);
+      return content === '' ? [] : [markdown(content)];
+    }
     case 'divider': return [{ tag: 'hr' }];
     case 'fields':
       // One markdown per group rather than a column_set (5+ components): the 200-component
@@ -450,7 +458,7 @@ class Splitter {
     if (el.type === 'panel' && !(inForm && hasFields(el)) && !firstForm(el) && el.elements.length > 0) {
       return this.childUnits(el.elements, [...u.path, this.frame(el)]);
     }
-    if (el.type === 'markdown' || el.type === 'notice') {
+    if (el.type === 'markdown' || el.type === 'notice' || el.type === 'text') {
       const halves = halve(el.text);
       return halves ? halves.map((text) => ({ path: u.path, els: [{ ...el, text }] })) : null;
     }

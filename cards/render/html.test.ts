@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { actions, button, md, type CardSpec, type Element } from '../kit';
+import { actions, button, md, mdLink, notice, plainText, type CardSpec, type Element } from '../kit';
 import { cardCss, escapeHtml, renderCardHtml } from './html';
 
 const ctx = { messageId: 42, actor: 'u-1', nonce: 'n0nce' };
@@ -56,6 +56,47 @@ describe('renderCardHtml', () => {
     expect(html).toContain('name="a&quot;b"');
     expect(html).toContain('value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"');
     expect(actionValues(html)).toEqual([{ id: 'self-eval.save', value }]);
+  });
+
+  it('escapes every text slot: no tag of a hostile text survives anywhere', () => {
+    const evil = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">`;
+    const html = renderCardHtml(
+      {
+        header: { title: evil, subtitle: evil, tags: [{ text: evil }] },
+        elements: [
+          md(evil), plainText(evil), notice('error', evil),
+          { type: 'fields', fields: [{ label: evil, value: evil }] },
+          { type: 'table', columns: [{ key: 'k', label: evil }], rows: [{ k: evil }] },
+          { type: 'chart', kind: 'bar', title: evil, series: [{ name: evil, data: [{ label: evil, value: 1 }] }, { name: 's2', data: [] }] },
+          { type: 'panel', title: evil, elements: [actions(button({ label: evil, url: 'https://a.example.cn/', confirm: { title: evil, text: evil } }))] },
+          { type: 'form', name: evil, elements: [
+            { type: 'input', name: evil, label: evil, placeholder: evil, value: evil, error: evil },
+            { type: 'input', name: 'm', label: 'm', inputType: 'multiline', value: `</textarea>${evil}` },
+            { type: 'select', name: evil, label: evil, options: [{ value: evil, label: evil }], value: evil, error: evil },
+            { type: 'date', name: evil, label: evil, value: evil, error: evil },
+            button({ label: evil, submit: true, action: { id: 'x', value: { v: evil } } }),
+          ] },
+        ],
+      },
+      ctx,
+    );
+    expect(html).not.toMatch(/<(script|img)\b/i);
+    // Each of the 35 places (the confirm's title and text, names and values among them) holds the
+    // text escaped once, not dropped.
+    expect(count(html, /&lt;script&gt;window\.__pwned=1&lt;\/script&gt;/g)).toBe(35);
+  });
+
+  it('renders plain text exactly: escaped, never markup, line breaks and leading blanks kept', () => {
+    const html = render(plainText('  **不加粗** [x](https://e.cn)\r\n<b>y</b>'));
+    expect(html).toContain('<div class="plain-text">  **不加粗** [x](https://e.cn)\n&lt;b&gt;y&lt;/b&gt;</div>');
+    expect(cardCss).toContain('.plain-text{white-space:pre-wrap}');
+  });
+
+  it('renders an evidence link of the outsider attack as one link whose text lvzhi wrote', () => {
+    const html = render(md(`**佐证材料**：${mdLink('佐证1（a.b）', 'https://a.b/x)**[官方文件](https://evil.example/login)')}`));
+    expect(count(html, /<a\b/g)).toBe(1);
+    expect(html).toContain('<a href="https://a.b/x%29%2A%2A%5B官方文件%5D%28https://evil.example/login%29" target="_blank" rel="noopener">佐证1（a.b）</a>');
+    expect(html).not.toMatch(/>官方文件</);
   });
 
   it('renders a form as one <form> with hidden fields, nested inputs and both submit buttons', () => {

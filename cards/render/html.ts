@@ -188,6 +188,7 @@ function renderElements(elements: readonly Element[], st: State): string {
 function renderElement(el: Element, st: State): string {
   switch (el.type) {
     case 'markdown': return renderMarkdown(el.text);
+    case 'text': return `<div class="plain-text">${escapeHtml(el.text.replace(/\r\n?/g, '\n'))}</div>`;
     case 'notice': return `<div class="notice notice-${oneOf(el.tone, TONES, 'info')}">${lines(el.text)}</div>`;
     case 'divider': return '<hr>';
     case 'fields':
@@ -249,6 +250,7 @@ ${COLORS.map((c) => `.card-${c}{--card-color:${PALETTE[c]}}.tag-${c}{--tag-color
 .card-body{padding:12px 16px;display:flex;flex-direction:column;gap:10px}
 .card-body>*,.card-form>*,.panel-body>*,.column>*{margin:0}
 .card-form,.panel-body,.column{display:flex;flex-direction:column;gap:10px}
+.plain-text{white-space:pre-wrap}
 .md p{margin:0 0 6px}.md p:last-child{margin-bottom:0}.md ul{margin:0 0 6px;padding-left:20px}
 .card a{color:#3370ff;text-decoration:none}.card a:hover{text-decoration:underline}
 .card hr{border:0;border-top:1px solid #e4e6eb;margin:2px 0}

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor, RoleGrant } from './roles';
 import {
+  EVIDENCE_MAX_CHARS,
   MAX_LINKS,
+  SCORE_MAX_CHARS,
   withStoredValues,
   REPORT_MAX_CHARS,
   REPORT_MIN_CHARS,
@@ -204,11 +206,62 @@ describe('parseSelfEvaluationForm', () => {
       expect(r.items.find((i) => i.indicatorId === 3)?.evidenceLinks).toEqual(['https://a.cn/1', 'https://b.cn/2']);
     });
 
-    it(`allows ${MAX_LINKS} links and refuses one more with too_long`, () => {
+    it(`allows ${MAX_LINKS} links and refuses one more with too_many_links`, () => {
       const links = (n: number) => Array.from({ length: n }, (_, i) => `https://x.cn/${i}`).join('\n');
       expect(itemsOf({ ...complete(), evid_3: links(MAX_LINKS) }, 'submit').items.find((i) => i.indicatorId === 3)?.evidenceLinks).toHaveLength(MAX_LINKS);
       expect(errorsOf({ ...complete(), evid_3: links(MAX_LINKS + 1) }, 'draft')).toEqual([
-        { field: 'evid_3', code: 'too_long', indicatorCode: '1.2', params: { max: MAX_LINKS } },
+        { field: 'evid_3', code: 'too_many_links', indicatorCode: '1.2', params: { max: MAX_LINKS } },
+      ]);
+    });
+  });
+
+  describe('free text as typed', () => {
+    it('strips a NUL (libSQL drops what follows it) and other controls, keeping the text after', () => {
+      const r = itemsOf({ ...complete(), expl_3: '前半句\u0000后半句\u0007。', report: `${REPORT}\u0000补充说明` }, 'submit');
+      expect(r.items.find((i) => i.indicatorId === 3)?.explanation).toBe('前半句后半句。');
+      expect(r.report).toBe(`${REPORT}补充说明`);
+    });
+
+    it('counts characters, not UTF-16 units: an emoji is one character', () => {
+      const emoji = '😀';
+      expect(itemsOf({ ...complete(), expl_3: emoji.repeat(TEXT_MAX_CHARS) }, 'submit').items.find((i) => i.indicatorId === 3)?.explanation).toHaveLength(TEXT_MAX_CHARS * 2);
+      expect(errorsOf({ ...complete(), expl_3: emoji.repeat(TEXT_MAX_CHARS + 1) }, 'draft')).toEqual([
+        { field: 'expl_3', code: 'too_long', indicatorCode: '1.2', params: { max: TEXT_MAX_CHARS, count: TEXT_MAX_CHARS + 1 } },
+      ]);
+      // The report's minimum counts characters too: 20 emoji are 20 characters.
+      expect(parseSelfEvaluationForm(INDICATORS, { ...complete(), report: emoji.repeat(20) }, 'submit').ok).toBe(true);
+      expect(errorsOf({ ...complete(), report: emoji.repeat(10) + '字' }, 'submit').map((e) => e.code)).toEqual(['report_required']);
+    });
+
+    it('quotes a refused score in the message at most SCORE_MAX_CHARS long', () => {
+      const [e] = errorsOf({ ...complete(), score_3: 'x'.repeat(1_000_000) }, 'draft');
+      expect(e?.code).toBe('score_not_number');
+      expect([...String(e?.params?.value)].length).toBe(SCORE_MAX_CHARS);
+    });
+  });
+
+  describe('evidence links that would break a rendered link', () => {
+    const ATTACK = 'https://a.b/x)**[官方文件](https://evil.example/login)';
+
+    it('stores the attack from the outsider run as one link to a.b, its breaking characters percent-encoded', () => {
+      const r = itemsOf({ ...complete(), evid_3: ATTACK }, 'submit');
+      expect(r.items.find((i) => i.indicatorId === 3)?.evidenceLinks).toEqual(['https://a.b/x%29%2A%2A%5B官方文件%5D%28https://evil.example/login%29']);
+    });
+
+    it.each(['https://www.gov.cn@evil.example/x', 'https://a(b).example.cn/', 'https://[::1]/'])('refuses %s (credentials, a host that is not a name)', (raw) => {
+      expect(errorsOf({ ...complete(), evid_3: raw }, 'draft')).toEqual([{ field: 'evid_3', code: 'bad_link', indicatorCode: '1.2', params: { value: raw } }]);
+    });
+
+    it('quotes a refused link in the message at most 60 characters long', () => {
+      const [e] = errorsOf({ ...complete(), evid_3: `ftp://${'x'.repeat(4000)}` }, 'draft');
+      expect(e?.code).toBe('bad_link');
+      expect([...String(e?.params?.value)].length).toBe(60);
+    });
+
+    it(`refuses an evidence field over ${EVIDENCE_MAX_CHARS} characters before reading its links`, () => {
+      const long = `https://a.example.cn/${'x'.repeat(EVIDENCE_MAX_CHARS)}`;
+      expect(errorsOf({ ...complete(), evid_3: long }, 'draft')).toEqual([
+        { field: 'evid_3', code: 'too_long', indicatorCode: '1.2', params: { max: EVIDENCE_MAX_CHARS, count: long.length } },
       ]);
     });
   });
@@ -260,6 +313,14 @@ describe('parseReviewForm', () => {
   ])('$label → $errors', ({ form, decision, errors }) => {
     const r = parseReviewForm(INDICATORS, form, decision);
     expect(r.ok ? [] : codes(r.errors)).toEqual(errors);
+  });
+
+  it('for the unit head reads the comment alone, which a return needs', () => {
+    const head = (form: FormValues, decision: 'accept' | 'return') => parseReviewForm(INDICATORS, form, decision, 'head');
+    const refused = head({ cmt_3: '佐证不足' }, 'return');
+    expect(refused.ok ? [] : codes(refused.errors)).toEqual(['comment:head_comment_required']);
+    expect(head({ comment: '请核对得分', cmt_3: '不读' }, 'return')).toEqual({ ok: true, comment: '请核对得分', itemComments: {} });
+    expect(head({}, 'accept')).toEqual({ ok: true, comment: '', itemComments: {} });
   });
 
   it('returns the trimmed comment and item comments keyed by indicator code', () => {

@@ -4,6 +4,7 @@
  * open a new version. Errors are values with string codes; cards/messages.ts words them.
  */
 import { holds, type Actor } from './roles';
+import { charCount, cleanText, quote, safeHttpLink } from './text';
 
 export interface Indicator {
   readonly id: number;
@@ -46,8 +47,10 @@ export type FieldErrorCode =
   | 'evidence_required'
   | 'bad_link'
   | 'too_long'
+  | 'too_many_links'
   | 'report_required'
-  | 'comment_required';
+  | 'comment_required'
+  | 'head_comment_required';
 
 export interface FieldError {
   readonly field: string;
@@ -60,6 +63,10 @@ export const REPORT_MIN_CHARS = 20;
 export const TEXT_MAX_CHARS = 2000;
 export const REPORT_MAX_CHARS = 20000;
 export const MAX_LINKS = 10;
+/** The evidence field as a whole (up to MAX_LINKS links); one link may use all of it. */
+export const EVIDENCE_MAX_CHARS = 5000;
+/** A score field: "12.5" needs four; the rest is room for a typo to be shown back. */
+export const SCORE_MAX_CHARS = 20;
 
 export const fieldNames = {
   score: (ind: { id: number }) => `score_${ind.id}`,
@@ -74,16 +81,6 @@ export const fieldNames = {
 export function scoredIndicators(indicators: readonly Indicator[]): Indicator[] {
   const parents = new Set(indicators.map((i) => i.parentCode).filter((c): c is string => c !== null));
   return indicators.filter((i) => !parents.has(i.code));
-}
-
-function isHttpUrl(s: string): boolean {
-  if (!/^https?:\/\//i.test(s)) return false;
-  try {
-    const u = new URL(s);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && (u.hostname.includes('.') || u.hostname === 'localhost');
-  } catch {
-    return false;
-  }
 }
 
 export function splitLinks(raw: string): string[] {
@@ -102,9 +99,15 @@ function parseScore(raw: string): number | 'nan' | 'precision' {
 
 export type FormValues = Readonly<Record<string, string | readonly string[] | undefined>>;
 
+/** A form field as clean text: control characters and lone surrogates removed, trimmed. */
 const text = (form: FormValues, name: string): string => {
   const v = form[name];
-  return (Array.isArray(v) ? v.join('\n') : (v as string | undefined) ?? '').trim();
+  return cleanText(Array.isArray(v) ? v.join('\n') : (v as string | undefined) ?? '');
+};
+
+const tooLong = (s: string, max: number): Readonly<Record<string, number>> | null => {
+  const count = charCount(s);
+  return count > max ? { max, count } : null;
 };
 
 /**
@@ -127,8 +130,8 @@ export function parseSelfEvaluationForm(
       if (mode === 'submit') errors.push({ field: scoreField, code: 'score_required', indicatorCode: ind.code });
     } else {
       const s = parseScore(rawScore);
-      if (s === 'nan') errors.push({ field: scoreField, code: 'score_not_number', indicatorCode: ind.code, params: { value: rawScore } });
-      else if (s === 'precision') errors.push({ field: scoreField, code: 'score_precision', indicatorCode: ind.code, params: { value: rawScore } });
+      if (s === 'nan') errors.push({ field: scoreField, code: 'score_not_number', indicatorCode: ind.code, params: { value: quote(rawScore, SCORE_MAX_CHARS) } });
+      else if (s === 'precision') errors.push({ field: scoreField, code: 'score_precision', indicatorCode: ind.code, params: { value: quote(rawScore, SCORE_MAX_CHARS) } });
       else if (s < 0 || s > ind.maxPoints)
         errors.push({ field: scoreField, code: 'score_out_of_range', indicatorCode: ind.code, params: { value: rawScore, max: ind.maxPoints } });
       else claimedScore = s;
@@ -136,25 +139,30 @@ export function parseSelfEvaluationForm(
 
     const explField = fieldNames.explanation(ind);
     const explanation = text(form, explField);
-    if (explanation.length > TEXT_MAX_CHARS)
-      errors.push({ field: explField, code: 'too_long', indicatorCode: ind.code, params: { max: TEXT_MAX_CHARS } });
+    const explTooLong = tooLong(explanation, TEXT_MAX_CHARS);
+    if (explTooLong) errors.push({ field: explField, code: 'too_long', indicatorCode: ind.code, params: explTooLong });
     else if (mode === 'submit' && ind.explanationRequired && explanation === '')
       errors.push({ field: explField, code: 'explanation_required', indicatorCode: ind.code });
 
     const evidField = fieldNames.evidence(ind);
-    const links = splitLinks(text(form, evidField));
-    const bad = links.find((l) => !isHttpUrl(l));
-    if (bad !== undefined) errors.push({ field: evidField, code: 'bad_link', indicatorCode: ind.code, params: { value: bad } });
+    const rawLinks = text(form, evidField);
+    const evidTooLong = tooLong(rawLinks, EVIDENCE_MAX_CHARS);
+    // Links are stored with the characters that could break a rendered link percent-encoded.
+    const links = evidTooLong ? [] : splitLinks(rawLinks).map((l) => ({ raw: l, safe: safeHttpLink(l) }));
+    const bad = links.find((l) => l.safe === null);
+    if (evidTooLong) errors.push({ field: evidField, code: 'too_long', indicatorCode: ind.code, params: evidTooLong });
+    else if (bad !== undefined) errors.push({ field: evidField, code: 'bad_link', indicatorCode: ind.code, params: { value: quote(bad.raw) } });
     else if (links.length > MAX_LINKS)
-      errors.push({ field: evidField, code: 'too_long', indicatorCode: ind.code, params: { max: MAX_LINKS } });
+      errors.push({ field: evidField, code: 'too_many_links', indicatorCode: ind.code, params: { max: MAX_LINKS } });
     else if (mode === 'submit' && ind.evidenceRequired && links.length === 0)
       errors.push({ field: evidField, code: 'evidence_required', indicatorCode: ind.code, params: { evidence: ind.evidence } });
 
-    items.push({ indicatorId: ind.id, claimedScore, explanation, evidenceLinks: links });
+    items.push({ indicatorId: ind.id, claimedScore, explanation, evidenceLinks: links.map((l) => l.safe ?? l.raw) });
   }
   const report = text(form, fieldNames.report);
-  if (report.length > REPORT_MAX_CHARS) errors.push({ field: fieldNames.report, code: 'too_long', params: { max: REPORT_MAX_CHARS } });
-  else if (mode === 'submit' && report.length < REPORT_MIN_CHARS)
+  const reportTooLong = tooLong(report, REPORT_MAX_CHARS);
+  if (reportTooLong) errors.push({ field: fieldNames.report, code: 'too_long', params: reportTooLong });
+  else if (mode === 'submit' && charCount(report) < REPORT_MIN_CHARS)
     errors.push({ field: fieldNames.report, code: 'report_required', params: { min: REPORT_MIN_CHARS } });
 
   return errors.length > 0 ? { ok: false, errors } : { ok: true, report, items };
@@ -184,24 +192,31 @@ export function withStoredValues(
   return merged;
 }
 
-/** Reads a review form: an overall comment and per-indicator comments. A return needs at least one. */
+/**
+ * Reads a decision form. The evaluator's has an overall comment and per-indicator comments, and
+ * a return needs at least one of them; the unit head's has the comment alone (per-indicator
+ * comments are not read), which a return needs.
+ */
 export function parseReviewForm(
   indicators: readonly Indicator[],
   form: FormValues,
   decision: 'accept' | 'return',
+  stage: 'head' | 'evaluator' = 'evaluator',
 ): { ok: true; comment: string; itemComments: Record<string, string> } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const comment = text(form, fieldNames.overallComment);
-  if (comment.length > TEXT_MAX_CHARS) errors.push({ field: fieldNames.overallComment, code: 'too_long', params: { max: TEXT_MAX_CHARS } });
+  const commentTooLong = tooLong(comment, TEXT_MAX_CHARS);
+  if (commentTooLong) errors.push({ field: fieldNames.overallComment, code: 'too_long', params: commentTooLong });
   const itemComments: Record<string, string> = {};
-  for (const ind of scoredIndicators(indicators)) {
+  for (const ind of stage === 'evaluator' ? scoredIndicators(indicators) : []) {
     const field = fieldNames.comment(ind);
     const c = text(form, field);
-    if (c.length > TEXT_MAX_CHARS) errors.push({ field, code: 'too_long', indicatorCode: ind.code, params: { max: TEXT_MAX_CHARS } });
+    const cTooLong = tooLong(c, TEXT_MAX_CHARS);
+    if (cTooLong) errors.push({ field, code: 'too_long', indicatorCode: ind.code, params: cTooLong });
     else if (c !== '') itemComments[ind.code] = c;
   }
   if (decision === 'return' && comment === '' && Object.keys(itemComments).length === 0)
-    errors.push({ field: fieldNames.overallComment, code: 'comment_required' });
+    errors.push({ field: fieldNames.overallComment, code: stage === 'head' ? 'head_comment_required' : 'comment_required' });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, comment, itemComments };
 }
 

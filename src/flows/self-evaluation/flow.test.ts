@@ -177,6 +177,45 @@ describe('self-evaluation flow over HTTP', () => {
     expect((await h.messages(ids.cdcHead)).length).toBe(0);
   });
 
+  it('keeps the text after a NUL, and stores a refused megabyte\'s card cut to the field\'s maximum', async () => {
+    await openStage();
+    const fill = await latest(h, ids.cdcFiller, ':fill');
+    const expl = Object.keys(validForm(fill.card)).find((k) => k.startsWith('expl_'))!;
+    const evaluationId = Number(actionOf(fill.card, 'self-eval.save').value.evaluationId);
+
+    // libSQL would drop everything after a U+0000: it is stripped when the form is read.
+    const saved = await h.act(ids.cdcFiller, actionOf(fill.card, 'self-eval.save'), { [expl]: '前半句\u0000后半句😀' }, { messageId: fill.id });
+    expect(saved.toast?.type).toBe('success');
+    const [v1] = await listVersions(h.db, evaluationId);
+    expect(v1!.items.find((i) => `expl_${i.indicatorId}` === expl)?.explanation).toBe('前半句后半句😀');
+
+    // A refused megabyte comes back in the card, and into messages.card, cut to 2,000 characters.
+    const afterSave = await latest(h, ids.cdcFiller, ':fill');
+    const refused = await h.act(ids.cdcFiller, actionOf(afterSave.card, 'self-eval.save'), { [expl]: 'x'.repeat(1_000_000) }, { messageId: fill.id });
+    expect(refused.toast?.type).toBe('error');
+    expect(fieldErrors(refused.card!)[expl]).toContain('最多 2000 字');
+    const stored = await latest(h, ids.cdcFiller, ':fill');
+    expect(stored.id).toBe(fill.id);
+    expect([...walk(stored.card.elements)].find((e) => e.type === 'input' && e.name === expl)).toMatchObject({ value: 'x'.repeat(2000) });
+    expect(JSON.stringify(stored.card).length).toBeLessThan(50_000);
+    const [still] = await listVersions(h.db, evaluationId);
+    expect(still!.items.find((i) => `expl_${i.indicatorId}` === expl)?.explanation).toBe('前半句后半句😀');
+  });
+
+  it('asks the unit head for the one comment the 签发 card offers before a return', async () => {
+    await openStage();
+    const fill = await latest(h, ids.cdcFiller, ':fill');
+    await h.act(ids.cdcFiller, actionOf(fill.card, 'self-eval.submit'), validForm(fill.card));
+    const sign = await latest(h, ids.cdcHead, ':sign');
+    const back = actionOf(sign.card, 'self-eval.head-return');
+    const refused = await h.act(ids.cdcHead, back, { comment: '  ' }, { messageId: sign.id });
+    expect(refused.toast?.type).toBe('error');
+    expect(JSON.stringify(refused.card)).toContain('退回修改时，请填写意见，说明需要填报员修改的内容');
+    const returned = await h.act(ids.cdcHead, back, { comment: '请核对第一项得分' }, { messageId: sign.id });
+    expect(returned.toast).toEqual({ type: 'success', text: '已退回填报员修改' });
+    expect(JSON.stringify((await latest(h, ids.cdcFiller, ':v2:fill')).card)).toContain('第1版已被单位负责人退回修改：请核对第一项得分');
+  });
+
   it('answers 无权限 to anyone but the unit filler and the campaign evaluator, and changes nothing', async () => {
     await openStage();
     const fill = await latest(h, ids.cdcFiller, ':fill');

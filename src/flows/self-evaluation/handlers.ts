@@ -70,10 +70,11 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
       if (parsed.ok) content = { report: parsed.report, items: parsed.items };
       else errors = parsed.errors;
     } else {
-      const parsed = parseReviewForm(loaded.indicators, form, kind === 'head_return' || kind === 'return' ? 'return' : 'accept');
+      const stage = kind === 'sign' || kind === 'head_return' ? 'head' : 'evaluator';
+      const parsed = parseReviewForm(loaded.indicators, form, kind === 'head_return' || kind === 'return' ? 'return' : 'accept', stage);
       if (parsed.ok) {
         review = {
-          stage: kind === 'sign' || kind === 'head_return' ? 'head' : 'evaluator',
+          stage,
           decision: kind === 'sign' ? 'sign' : kind === 'accept' ? 'accept' : 'return',
           comment: parsed.comment,
           itemComments: parsed.itemComments,
@@ -91,10 +92,10 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
       if (decided.decision.auditAction === 'self_eval.accept') {
         const codeOf = new Map(loaded.indicators.map((i) => [i.id, i.code]));
         const items = loaded.current.items.flatMap((it) => (codeOf.has(it.indicatorId) ? [{ code: codeOf.get(it.indicatorId)!, claimedScore: it.claimedScore }] : []));
-        await recordSelfEvaluationScores(tx, { evaluationId: loaded.state.id, campaignId: loaded.state.campaignId, unitId: loaded.state.unitId, items, actorId: actor.personId, now });
+        await recordSelfEvaluationScores(tx, { evaluationId: loaded.state.id, campaignId: loaded.state.campaignId, unitId: loaded.state.unitId, items, actorId: actor.personId, platform: ctx.event.platform, now });
       }
       await appendAudit(tx, {
-        at: now, actorId: actor.personId, action: decided.decision.auditAction, subjectType: 'self_evaluation', subjectId: loaded.state.id,
+        at: now, actorId: actor.personId, platform: ctx.event.platform, action: decided.decision.auditAction, subjectType: 'self_evaluation', subjectId: loaded.state.id,
         before: { status: loaded.state.status, version: loaded.state.currentVersion, revision: loaded.state.revision },
         after: { status: after.state.status, version: after.state.currentVersion, revision: after.state.revision, ...(review ? { review } : {}), ...(content ? { totalItems: content.items.length } : {}) },
       });

@@ -2,34 +2,31 @@
  * End to end in a real browser: the real server (`src/runtime/node.ts`, spawned as `npm start`
  * would) on a temporary libSQL file with the demo seed, driven by Debian's chromium through
  * playwright-core. Walks the 自评 flow the way people do it in the local chat simulator:
- * 启动单位自评 → a refused submit with a field error → 提交签发 → 签发 → the 自评审核 card.
+ * 启动单位自评 → a refused submit with a field error → 提交签发 → 签发 → the 自评审核 card →
+ * 退回修改. Hostile text (a filler's explanation and evidence link, a reviewer's comments, a
+ * ledger answer, every text slot of a card) is shown literally and runs nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { actions, button, md, notice, plainText, type CardSpec } from '../../../cards/kit';
+import { openDatabase } from '../../runtime/open-db';
+import { enqueue } from '../../store/outbox.repo';
+import { freePort } from '../../../scripts/bench/setup';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const UNIT = '县疾病预防控制中心';
 const PEOPLE = { filler: '王晓燕', head: '李建国', evaluator: '黄淑芬' };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => (port > 0 ? resolve(port) : reject(new Error('could not read a free port'))));
-    });
-  });
-}
+/** Runs if any page puts it into the document as markup: it must stay text. */
+const EVIL = `<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">`;
+/** The evidence link an outsider's run used to put a second link, with its own text, in reviewers' cards. */
+const LINK_ATTACK = 'https://a.b/x)**[官方文件](https://evil.example/login)';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,7 +62,7 @@ describe('local chat simulator in a real browser', () => {
       resolve();
     }));
 
-    const deadline = Date.now() + 30_000;
+    const deadline = performance.now() + 30_000;
     for (;;) {
       if (exitCode !== undefined) throw new Error(`the server exited early (code ${exitCode}):\n${output}`);
       try {
@@ -74,7 +71,7 @@ describe('local chat simulator in a real browser', () => {
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`the server did not answer /healthz within 30 s:\n${output}`);
+      if (performance.now() > deadline) throw new Error(`the server did not answer /healthz within 30 s:\n${output}`);
       await sleep(200);
     }
 
@@ -110,7 +107,7 @@ describe('local chat simulator in a real browser', () => {
     await page.locator('a[data-person]', { hasText: name }).click();
     await page.waitForURL(/\/chat\/\d+$/);
     await page.locator('header.top strong', { hasText: name }).waitFor();
-    const deadline = Date.now() + 20_000;
+    const deadline = performance.now() + 20_000;
     for (;;) {
       const found = card(page, title);
       try {
@@ -119,10 +116,16 @@ describe('local chat simulator in a real browser', () => {
         await page.waitForLoadState('networkidle');
         return card(page, title);
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`${name}'s chat shows no card "${title}":\n${await page.locator('main').innerText()}`, { cause: e });
+        if (performance.now() > deadline) throw new Error(`${name}'s chat shows no card "${title}":\n${await page.locator('main').innerText()}`, { cause: e });
         await page.reload();
       }
     }
+  }
+
+  /** The page has loaded (an <img onerror> has fired by then) and no hostile text ran. */
+  async function expectNothingRan(page: Page): Promise<void> {
+    await page.waitForLoadState('load');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
   }
 
   /** Clicks a posting button (confirm dialogs are accepted) and waits for the redirect's toast. */
@@ -166,8 +169,23 @@ describe('local chat simulator in a real browser', () => {
     const consoleCard = await openChat(page, PEOPLE.evaluator, '履职评估');
     const due = consoleCard.locator('input[type="date"][name="due"]');
     expect(await due.inputValue()).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // On a phone's width, where the toast wraps onto two lines.
+    await page.setViewportSize({ width: 390, height: 700 });
     const started = await act(page, consoleCard.getByRole('button', { name: '启动单位自评' }), '单位自评已启动');
     expect(started).toContain('6 个单位');
+    // The toast sits right above the card acted on and scrolls with the page: it never covers
+    // the card's title, where the page lands nor when the reader scrolls on.
+    const covered = async () => {
+      const t = (await page.locator('.toast').boundingBox())!;
+      const title = (await card(page, '履职评估').locator('.card-title').boundingBox())!;
+      return t.y < title.y + title.height && title.y < t.y + t.height;
+    };
+    expect(await covered()).toBe(false);
+    for (const dy of [30, 30, 30]) {
+      await page.evaluate((by) => window.scrollBy(0, by), dy);
+      expect(await covered()).toBe(false);
+    }
+    await page.setViewportSize({ width: 720, height: 1000 });
     expect(dialogs.at(-1)).toContain('确定启动吗');
     // The console now shows progress instead of the start form.
     const refreshed = card(page, '履职评估');
@@ -187,8 +205,9 @@ describe('local chat simulator in a real browser', () => {
       for (const [i, name] of names.entries()) {
         const id = name.slice('score_'.length);
         await form.locator(`input[name="score_${id}"]`).fill(i === 0 ? firstScore : '8');
-        await form.locator(`textarea[name="expl_${id}"]`).fill('对照评分细则逐项自查，相关工作均已落实。');
-        await form.locator(`input[name="evid_${id}"]`).fill(`https://oa.example.gov.cn/files/evidence-${id}.pdf`);
+        // The first indicator carries hostile text and the link attack; the reviewers see both.
+        await form.locator(`textarea[name="expl_${id}"]`).fill(i === 0 ? `说明${EVIL}` : '对照评分细则逐项自查，相关工作均已落实。');
+        await form.locator(`input[name="evid_${id}"]`).fill(`https://oa.example.gov.cn/files/evidence-${id}.pdf${i === 0 ? `,${LINK_ATTACK}` : ''}`);
       }
       await form.locator('textarea[name="report"]').fill('本单位严格按照核准的宗旨和业务范围开展工作，机构编制和法人登记管理规范，存在的问题已制定整改措施。');
       return names;
@@ -206,8 +225,10 @@ describe('local chat simulator in a real browser', () => {
     const badField = fill.locator('label.field.has-error');
     expect(await badField.locator(`input[name="${firstScore}"]`).inputValue()).toBe('99');
     expect(await fill.locator(`input[name="${firstScore}"]`).getAttribute('aria-invalid')).toBe('true');
-    // What else was typed is echoed back too.
+    // What else was typed is echoed back too, hostile text as text.
     expect(await fill.locator('textarea[name="report"]').inputValue()).toContain('本单位严格按照核准的宗旨');
+    expect(await fill.locator(`textarea[name="${firstScore.replace('score_', 'expl_')}"]`).inputValue()).toBe(`说明${EVIL}`);
+    await expectNothingRan(page);
     expect(await fill.locator(`input[name="${scoreNames[1] ?? firstScore}"]`).inputValue()).toBe(scoreNames[1] ? '8' : '99');
 
     await fillAll(fill, '8');
@@ -238,10 +259,110 @@ describe('local chat simulator in a real browser', () => {
     await review.getByRole('button', { name: '审核通过' }).waitFor({ state: 'visible' });
     await review.getByRole('button', { name: '退回修改' }).waitFor({ state: 'visible' });
     expect(await review.getByRole('button', { name: '审核通过' }).isEnabled()).toBe(true);
-    expect(await review.getByRole('link', { name: '材料1' }).first().getAttribute('href')).toMatch(/^https:\/\/oa\.example\.gov\.cn\/files\/evidence-\d+\.pdf$/);
+    expect(await review.getByRole('link', { name: '佐证1（oa.example.gov.cn）' }).first().getAttribute('href')).toMatch(/^https:\/\/oa\.example\.gov\.cn\/files\/evidence-\d+\.pdf$/);
+    // The filler's hostile explanation is text; the link attack is one link, to a.b, with lvzhi's words.
+    expect(reviewText).toContain(`说明${EVIL}`);
+    expect(await review.getByRole('link', { name: '佐证2（a.b）' }).getAttribute('href')).toBe('https://a.b/x%29%2A%2A%5B官方文件%5D%28https://evil.example/login%29');
+    expect(await review.getByRole('link', { name: '官方文件' }).count()).toBe(0);
+    expect(await review.locator('a[href^="https://evil.example"]').count()).toBe(0);
+    await expectNothingRan(page);
 
     await mkdir(join(REPO_ROOT, 'test-results'), { recursive: true });
     await page.screenshot({ path: join(REPO_ROOT, 'test-results', 'simulator-review.png'), fullPage: true });
+
+    // 5. The evaluator returns it with hostile comments; the filler reads them as text.
+    await review.locator('textarea[name="comment"]').fill(`总体意见${EVIL}`);
+    await review.locator('textarea[name^="cmt_"]').first().fill(`指标意见${EVIL}`);
+    await act(page, review.getByRole('button', { name: '退回修改' }), '已退回单位修改');
+    await expectNothingRan(page);
+    await openChat(page, PEOPLE.filler, `单位自评 · ${UNIT}`);
+    // The filler's version 2, delivered by the outbox after the return.
+    const returned = page.locator('article.card', { has: page.locator('.tag', { hasText: '第2版' }) }).last();
+    const deadline = performance.now() + 20_000;
+    while ((await returned.count()) === 0) {
+      if (performance.now() > deadline) throw new Error(`${PEOPLE.filler}'s chat shows no version 2:\n${await page.locator('main').innerText()}`);
+      await sleep(500);
+      await page.reload();
+    }
+    const returnedText = await returned.innerText();
+    expect(returnedText).toContain(`第1版已被评估组退回修改：总体意见${EVIL}`);
+    expect(returnedText).toContain(`修改意见：指标意见${EVIL}`);
+    await expectNothingRan(page);
+
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 150_000);
+
+  it('shows a hostile ledger answer and hostile text in every kind of card element literally, running nothing', async () => {
+    const context = await browser!.newContext({ locale: 'zh-CN', viewport: { width: 720, height: 1000 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on('dialog', (d) => void d.accept());
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+
+    // A ledger answer, through the simulator as a filler gives it: 待办 → 去填报 → 报送.
+    const filler = '张雅琴';
+    await page.goto(`${base}/`);
+    await page.locator('a[data-person]', { hasText: filler }).click();
+    await page.waitForURL(/\/chat\/\d+$/);
+    await page.locator('form.composer input[name="text"]').fill('待办');
+    await page.locator('form.composer button').click();
+    const help = await openChat(page, filler, '我的待办');
+    const messageId = await help.getAttribute('id');
+    await act(page, help.getByRole('button', { name: '去填报' }).first(), '已打开台账');
+    const entry = page.locator(`article#${messageId}`);
+    await entry.locator('details').evaluateAll((ds) => ds.forEach((d) => ((d as HTMLDetailsElement).open = true)));
+    for (const field of await entry.locator('form.card-form input:not([type="hidden"]), form.card-form textarea, form.card-form select').all()) {
+      const tag = await field.evaluate((e) => e.tagName.toLowerCase());
+      const type = await field.getAttribute('type');
+      const mode = await field.getAttribute('inputmode');
+      if (tag === 'select') await field.selectOption({ index: 1 });
+      else if (type === 'date') await field.fill('2026-01-05');
+      else if (mode === 'decimal') await field.fill('0');
+      else if (mode === 'url') await field.fill('https://oa.example.gov.cn/ledger.pdf');
+      else await field.fill(`台账答案${EVIL}`);
+    }
+    await act(page, entry.getByRole('button', { name: '报送' }), '台账已报送');
+    const submitted = page.locator(`article#${messageId}`);
+    expect(await submitted.locator('form.card-form').count()).toBe(0);
+    await submitted.locator('details').evaluateAll((ds) => ds.forEach((d) => ((d as HTMLDetailsElement).open = true)));
+    expect(await submitted.innerText()).toContain(`台账答案${EVIL}`);
+    await expectNothingRan(page);
+
+    // Every kind of element, with hostile text in each slot, as a card delivered to a person.
+    await page.goto(`${base}/`);
+    const leader = page.locator('a[data-person]', { hasText: '林国栋' });
+    const leaderId = Number(await leader.getAttribute('data-person'));
+    const hostile: CardSpec = {
+      header: { title: `恶意卡片${EVIL}`, subtitle: EVIL, tags: [{ text: EVIL }] },
+      elements: [
+        md(`正文${EVIL}`), plainText(`纯文本${EVIL}`), notice('warning', `提示${EVIL}`),
+        { type: 'fields', fields: [{ label: `标签${EVIL}`, value: `字段值${EVIL}` }] },
+        { type: 'table', columns: [{ key: 'k', label: `列${EVIL}` }], rows: [{ k: `单元格${EVIL}` }] },
+        { type: 'chart', kind: 'bar', title: `图表${EVIL}`, series: [{ name: 's', data: [{ label: `图表标签${EVIL}`, value: 3 }] }] },
+        { type: 'panel', title: `面板${EVIL}`, expanded: true, elements: [actions(button({ label: `按钮${EVIL}`, url: 'https://oa.example.gov.cn/' }))] },
+        { type: 'form', name: 'f', elements: [
+          { type: 'select', name: 's', label: `选择${EVIL}`, options: [{ value: EVIL, label: `选项${EVIL}` }], error: `错误${EVIL}` },
+          { type: 'input', name: 'i', label: `输入${EVIL}`, value: `输入值${EVIL}`, placeholder: EVIL },
+        ] },
+      ],
+    };
+    const { db, close } = await openDatabase({ DATABASE_URL: `file:${join(tmp, 'app.db')}` });
+    try {
+      await enqueue(db, [{ dedupeKey: 'browser-test:hostile', kind: 'send', personId: leaderId, subject: 'browser-test:hostile', card: hostile }], 0);
+    } finally {
+      close();
+    }
+    const shown = await openChat(page, '林国栋', '恶意卡片');
+    const text = await shown.innerText();
+    for (const part of ['恶意卡片', '正文', '纯文本', '提示', '标签', '字段值', '列', '单元格', '图表', '图表标签', '面板', '按钮', '选择', '错误', '输入']) {
+      expect(text, part).toContain(`${part}${EVIL}`);
+    }
+    expect(await shown.locator('select[name="s"] option').last().innerText()).toBe(`选项${EVIL}`);
+    expect(await shown.locator('input[name="i"]').inputValue()).toBe(`输入值${EVIL}`);
+    expect(await shown.locator('script, img').count()).toBe(0);
+    await expectNothingRan(page);
 
     expect(pageErrors).toEqual([]);
     await context.close();
