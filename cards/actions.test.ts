@@ -16,6 +16,7 @@ const SAMPLES: { [A in ActionId]: ActionValue<A> } = {
   'self-eval.return': { evaluationId: 6, version: 3, rev: 11 },
   'ledger.open': { entryId: 9 },
   'ledger.submit': { entryId: 9, rev: 0 },
+  'ledger.return': { entryId: 9, rev: 1 },
 };
 const IDS = Object.keys(SAMPLES) as ActionId[];
 

@@ -28,6 +28,7 @@ export const ActionSchemas = {
   'self-eval.return': versionRef,
   'ledger.open': z.object({ entryId: id }),
   'ledger.submit': z.object({ entryId: id, rev }),
+  'ledger.return': z.object({ entryId: id, rev }),
 } as const;
 
 export type ActionId = keyof typeof ActionSchemas;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import registrationJson from '../db/seed/ledgers/laiwu-registration-supervision.json';
 import hazardJson from '../db/seed/ledgers/safety-hazard-monthly-report.json';
-import { ledgerFieldName, ledgerFields, parseLedgerFile, parseLedgerForm, type LedgerFile } from '../src/domain/ledger';
+import { ledgerFields, parseLedgerFile, type LedgerFile } from '../src/domain/ledger';
+import { ledgerFieldName, parseLedgerForm } from '../src/domain/ledger-form';
 import { buildHelpCard } from './help.card';
 import { walk, type CardSpec, type DatePicker, type Element, type Input, type Select } from './kit';
 import { buildLedgerEntryCard, withLedgerTasks, type LedgerEntryView } from './ledger.card';
@@ -67,7 +68,7 @@ describe('the ledger entry form', () => {
     const refused = buildLedgerEntryCard(view(REGISTRATION), 'fill', { errors: parsed.errors, values: parsed.values });
     const byName = new Map(controls(refused).map((c) => [c.name, c]));
     expect(byName.get('f_complaints-received')).toMatchObject({ value: '三件', error: '「本月收到（含转办）投诉举报件数」应填写数字，「三件」不是有效数字' });
-    expect(byName.get('f_within-scope')).toMatchObject({ error: '请填写「是否按核准的宗旨和业务范围开展活动」' });
+    expect(byName.get('f_within-scope')).toMatchObject({ error: '请选择「是否按核准的宗旨和业务范围开展活动」' });
     expect(byName.get('f_main-work')).toMatchObject({ value: '开展了义诊', error: undefined });
     expect(text(refused)).toContain('有 2 处需要修改，本次未报送');
     const panels = all(refused).filter((e) => e.type === 'panel');
@@ -108,6 +109,46 @@ describe('read-only ledger cards', () => {
   });
 });
 
+describe('the evaluator\'s card', () => {
+  const values = { inspections: 4, 'sites-inspected': 3, 'hazards-found': 2, 'hazards-fixed': 2, 'fix-rate': 100, 'open-hazard-measures': null, 'major-hazard': false, 'major-hazard-description': null, 'major-hazard-report': null };
+  const submitted = view(HAZARD, { status: 'submitted', rev: 4, values, submittedAt: Date.parse('2026-11-20T02:30:00Z'), submittedByName: '王晓燕' });
+
+  it('offers 退回修改 under a submitted entry, with a required reason and a confirm', () => {
+    const card = buildLedgerEntryCard(submitted, 'review');
+    expect(text(card)).toContain('"排查次数","value":"4 次"');
+    expect(controls(card)).toEqual([expect.objectContaining({ type: 'input', name: 'return_reason', inputType: 'multiline', required: true, maxLength: 2000, value: '' })]);
+    const back = all(card).find((e) => e.type === 'button');
+    expect(back).toMatchObject({ label: '退回修改', style: 'danger', submit: true, action: { id: 'ledger.return', value: { entryId: 41, rev: 4 } } });
+    expect(back?.type === 'button' && back.confirm?.text).toBe('将县疾病预防控制中心2026年11月月度隐患排查治理情况报告退回单位修改，单位修改后须重新报送。确定退回吗？');
+  });
+
+  it('shows a refused reason under its field and keeps what was typed', () => {
+    const card = buildLedgerEntryCard(submitted, 'review', { errors: [{ field: 'return_reason', label: '退回原因', code: 'too_long', params: { max: 2000 } }], values: { return_reason: '太长' } });
+    expect(controls(card)[0]).toMatchObject({ value: '太长', error: '「退回原因」内容过长，最多 2000 字' });
+    expect(text(card)).toContain('未退回：请按标红提示修改后再退回。');
+  });
+
+  it('echoes no more of a refused answer than its field takes, and no control characters', () => {
+    const long = buildLedgerEntryCard(submitted, 'review', { errors: [{ field: 'return_reason', label: '退回原因', code: 'too_long', params: { max: 2000, count: 50_000 } }], values: { return_reason: '改\u0000'.repeat(50_000) } });
+    expect(controls(long)[0]).toMatchObject({ value: '改'.repeat(2000) });
+    const form = buildLedgerEntryCard(view(HAZARD), 'fill', { errors: [], values: { 'f_open-hazard-measures': '措'.repeat(30_000), f_inspections: '9'.repeat(1000) } });
+    expect(controls(form).find((c) => c.name === 'f_open-hazard-measures')?.value).toBe('措'.repeat(2000));
+    expect(controls(form).find((c) => c.name === 'f_inspections')?.value).toBe('9'.repeat(40));
+  });
+
+  it('has no return form for the head, nor for an entry not submitted', () => {
+    for (const card of [
+      buildLedgerEntryCard(submitted, 'view'),
+      buildLedgerEntryCard(submitted, 'fill'),
+      buildLedgerEntryCard(view(HAZARD), 'review'),
+      buildLedgerEntryCard(view(HAZARD, { status: 'returned', values, returnComment: '请核实整改率' }), 'review'),
+    ]) {
+      expect(all(card).some((e) => e.type === 'form' || e.type === 'button')).toBe(false);
+    }
+    expect(text(buildLedgerEntryCard(view(HAZARD, { status: 'returned', values, returnComment: '请核实整改率' }), 'review'))).toContain('退回意见：请核实整改率');
+  });
+});
+
 describe('the cards on Feishu and in the simulator', () => {
   const parsed = parseLedgerForm(ledgerFields(REGISTRATION.aspects), {});
   const everyError = parsed.ok ? [] : parsed.errors;
@@ -117,6 +158,7 @@ describe('the cards on Feishu and in the simulator', () => {
     ['the 20-item form returned with values', buildLedgerEntryCard(view(REGISTRATION, { status: 'returned', returnComment: '请核实', values: (() => { const r = parseLedgerForm(ledgerFields(REGISTRATION.aspects), fullForm(REGISTRATION)); return r.ok ? r.values : {}; })() }), 'fill')],
     ['the 20-item summary', buildLedgerEntryCard(view(REGISTRATION, { status: 'submitted', submittedAt: 0, submittedByName: '王晓燕' }), 'fill')],
     ['the hazard form', buildLedgerEntryCard(view(HAZARD, { dueDate: '2026-11-25' }), 'fill')],
+    ['the evaluator\'s 20-item summary with the return form', buildLedgerEntryCard(view(REGISTRATION, { status: 'submitted', submittedAt: 0, submittedByName: '王晓燕' }), 'review', { errors: [{ field: 'return_reason', label: '退回原因', code: 'reason_required' }], values: {} })],
   ];
 
   it('has one error per required item on an empty submit', () => {

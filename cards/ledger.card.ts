@@ -1,28 +1,28 @@
 /**
  * Cards of the ledger (台账) flow: a unit's entry for one period as a form for its filler
  * (items grouped by aspect in collapsible panels, refused answers shown under their fields),
- * and as a read-only record once submitted or for the unit's head and evaluators; plus the
- * rows that list a person's open entries on the 我的待办 card.
+ * and as a read-only record once submitted or for the unit's head and evaluators (who may
+ * return a submitted entry with a reason); plus the rows that list a person's open entries on
+ * the 我的待办 card.
  */
 import { encodeAction } from './actions';
 import { actions, button, fields, md, notice, type CardSpec, type Element, type HeaderColor } from './kit';
-import { LEDGER_STATUS_TEXT, LEDGER_STATUS_TEXT_EN, ledgerFieldErrorText } from './messages';
+import { LEDGER_STATUS_TEXT, LEDGER_STATUS_TEXT_EN, ledgerFieldErrorText, ledgerFieldErrorTextFor } from './messages';
 import {
   dateZh,
-  ledgerFieldName,
   ledgerFields,
-  ledgerFormValues,
   periodLabel,
   periodLabelEn,
   TEXT_MAX_CHARS,
   type LedgerAspect,
   type LedgerEntryStatus,
   type LedgerField,
-  type LedgerFieldError,
   type LedgerValue,
   type LedgerValues,
 } from '../src/domain/ledger';
+import { ledgerFieldName, ledgerFormValues, RETURN_REASON_FIELD, type LedgerFieldError } from '../src/domain/ledger-form';
 import type { FormValues } from '../src/domain/self-evaluation';
+import { clip, cleanText } from '../src/domain/text';
 import { shanghaiDateTime } from '../src/domain/time';
 
 export interface LedgerEntryView {
@@ -100,6 +100,11 @@ function labelOf(f: LedgerField, all: readonly LedgerField[]): string {
   return `${base}（${on ? `「${on.label}」` : ''}选“${answer}”时必填）`;
 }
 
+const maxLengthOf = (f: LedgerField) => (f.kind === 'number' ? 40 : TEXT_MAX_CHARS);
+
+/** What was typed, as the card echoes it: clean, and no longer than the field takes (a refused answer may be megabytes, and the card is stored). */
+const echo = (raw: FormValues[string], max: number) => clip(cleanText(Array.isArray(raw) ? raw.join('\n') : ((raw as string | undefined) ?? '')), max);
+
 const PLACEHOLDER: Record<LedgerField['kind'], string> = { text: '请填写', number: '请输入数字', choice: '请选择', date: '请选择日期', link: 'https://…', yesno: '请选择' };
 
 function control(f: LedgerField, all: readonly LedgerField[], value: string, error: string | undefined): Element {
@@ -118,7 +123,7 @@ function control(f: LedgerField, all: readonly LedgerField[], value: string, err
         type: 'input', name, label, required, value, error,
         inputType: f.kind === 'number' ? 'number' : f.kind === 'link' ? 'url' : f.multiline ? 'multiline' : 'text',
         placeholder: PLACEHOLDER[f.kind],
-        maxLength: f.kind === 'number' ? 40 : TEXT_MAX_CHARS,
+        maxLength: maxLengthOf(f),
       };
   }
 }
@@ -131,12 +136,11 @@ function formCard(v: LedgerEntryView, feedback: LedgerFormFeedback | undefined):
   const valueOf = (f: LedgerField) => {
     const name = ledgerFieldName(f);
     if (!feedback) return stored[name] ?? '';
-    const raw = feedback.values[name];
-    return Array.isArray(raw) ? raw.join('\n') : ((raw as string | undefined) ?? '');
+    return echo(feedback.values[name], maxLengthOf(f));
   };
   const errorOf = (f: LedgerField) => {
     const e = feedback?.errors.find((x) => x.field === ledgerFieldName(f));
-    return e ? ledgerFieldErrorText(e) : undefined;
+    return e ? ledgerFieldErrorTextFor(e, f.kind) : undefined;
   };
   const elements: Element[] = [summaryFields(v)];
   if (v.status === 'returned') elements.push(notice('warning', `已退回修改${v.returnComment ? `：${v.returnComment}` : ''}。请修改后重新报送。`, 'Returned for changes; please correct and submit again.'));
@@ -163,6 +167,31 @@ function formCard(v: LedgerEntryView, feedback: LedgerFormFeedback | undefined):
   return { header: header(v), elements, summary: `请填报${periodLabel(v.period)}${v.definitionName}（截止${dateZh(v.dueDate)}）` };
 }
 
+/** The evaluator's 退回 form under a submitted entry: a required reason the filler will read. */
+function returnForm(v: LedgerEntryView, feedback: LedgerFormFeedback | undefined): Element[] {
+  const error = feedback?.errors.find((e) => e.field === RETURN_REASON_FIELD);
+  const typed = feedback?.values[RETURN_REASON_FIELD];
+  const out: Element[] = [];
+  if (error) out.push(notice('error', '未退回：请按标红提示修改后再退回。', 'Nothing was returned; see the message in red.'));
+  out.push({
+    type: 'form',
+    name: `ledger_${v.entryId}_r${v.rev}_return`,
+    elements: [
+      {
+        type: 'input', name: RETURN_REASON_FIELD, label: '退回原因（必填，单位将看到）', labelEn: 'Reason for returning (required; the unit will read it)',
+        inputType: 'multiline', required: true, maxLength: TEXT_MAX_CHARS, placeholder: '请写明需要单位修改的内容',
+        value: echo(typed, TEXT_MAX_CHARS), error: error ? ledgerFieldErrorText(error) : undefined,
+      },
+      actions(button({
+        label: '退回修改', labelEn: 'Return for changes', style: 'danger', submit: true,
+        action: encodeAction('ledger.return', { entryId: v.entryId, rev: v.rev }),
+        confirm: { title: '退回台账', text: `将${v.unitName}${periodLabel(v.period)}${v.definitionName}退回单位修改，单位修改后须重新报送。确定退回吗？` },
+      })),
+    ],
+  });
+  return out;
+}
+
 function readOnlyCard(v: LedgerEntryView, why: string): CardSpec {
   const elements: Element[] = [summaryFields(v), notice(v.status === 'submitted' ? 'success' : 'info', why)];
   if (v.status === 'returned' && v.returnComment) elements.push(notice('warning', `退回意见：${v.returnComment}`));
@@ -180,11 +209,15 @@ function readOnlyCard(v: LedgerEntryView, why: string): CardSpec {
 
 /**
  * An entry's card. `fill`: the filler's, a form while the entry may be submitted; `view`: the
- * unit head's or an evaluator's, always read-only.
+ * unit head's, always read-only; `review`: an evaluator's, read-only with a 退回 form under a
+ * submitted entry (`feedback` then holds the refused reason).
  */
-export function buildLedgerEntryCard(v: LedgerEntryView, mode: 'fill' | 'view', feedback?: LedgerFormFeedback): CardSpec {
-  if (v.status === 'submitted') return readOnlyCard(v, `本期台账已报送${v.submittedAt !== null ? `（${shanghaiDateTime(v.submittedAt)}）` : ''}。`);
-  if (mode === 'view') return readOnlyCard(v, v.status === 'returned' ? '已退回单位修改，等待重新报送。' : '单位尚未报送本期台账。');
+export function buildLedgerEntryCard(v: LedgerEntryView, mode: 'fill' | 'view' | 'review', feedback?: LedgerFormFeedback): CardSpec {
+  if (v.status === 'submitted') {
+    const card = readOnlyCard(v, `本期台账已报送${v.submittedAt !== null ? `（${shanghaiDateTime(v.submittedAt)}）` : ''}。`);
+    return mode === 'review' ? { ...card, elements: [...card.elements, ...returnForm(v, feedback)] } : card;
+  }
+  if (mode !== 'fill') return readOnlyCard(v, v.status === 'returned' ? '已退回单位修改，等待重新报送。' : '单位尚未报送本期台账。');
   if (v.status === 'pending' && !v.open) return readOnlyCard(v, '本期台账的填报期已结束，未报送。');
   return formCard(v, feedback);
 }

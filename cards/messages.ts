@@ -1,7 +1,8 @@
 /** Every user-facing sentence for error codes, in one place (zh-CN). */
 import type { FieldError, Refusal } from '../src/domain/self-evaluation';
 import type { OpenStageRefusal } from '../src/domain/campaign';
-import type { LedgerFieldError, LedgerRefusal } from '../src/domain/ledger';
+import type { FieldKind, LedgerCheckOp, LedgerRefusal } from '../src/domain/ledger';
+import type { LedgerFieldError } from '../src/domain/ledger-form';
 
 export function fieldErrorText(e: FieldError): string {
   const p = e.params ?? {};
@@ -12,18 +13,32 @@ export function fieldErrorText(e: FieldError): string {
     case 'score_out_of_range': return `自评得分「${p.value}」超出范围，应在 0 至 ${p.max} 分之间`;
     case 'explanation_required': return '请填写得分说明';
     case 'evidence_required': return p.evidence ? `请提供佐证材料链接（${p.evidence}）` : '请提供佐证材料链接';
-    case 'bad_link': return `链接「${p.value}」无效，请填写以 http:// 或 https:// 开头的完整网址`;
-    case 'too_long': return `内容过长，最多 ${p.max} ${e.field.startsWith('evid_') ? '个链接' : '字'}`;
+    case 'bad_link': return `链接「${p.value}」无效，请填写以 http:// 或 https:// 开头、带有效域名的完整网址`;
+    // The card shows back only the first `max` characters of what was typed: say so.
+    case 'too_long': return p.count !== undefined ? `内容过长（${p.count} 字），最多 ${p.max} 字；下方只保留了前 ${p.max} 字，请删改后重新提交` : `内容过长，最多 ${p.max} 字`;
+    case 'too_many_links': return `链接过多，最多 ${p.max} 个`;
     case 'report_required': return `请填写自评报告（不少于 ${p.min} 字）`;
     case 'comment_required': return '退回修改时，请填写总体意见或至少一项指标的修改意见';
+    case 'head_comment_required': return '退回修改时，请填写意见，说明需要填报员修改的内容';
   }
 }
 
+/** A failed cross-field check without its own message: 「a」（5）不能大于「b」（3）. */
+const CHECK_OP_TEXT: Record<LedgerCheckOp, string> = { '<=': '不能大于', '<': '应小于', '>=': '不能小于', '>': '应大于', '==': '应等于' };
+
+/** Choices and dates are picked, not typed: their missing answer says 请选择. */
+const askFor = (kind: FieldKind | undefined): string => (kind === 'choice' || kind === 'yesno' || kind === 'date' ? '请选择' : '请填写');
+
 /** A refused ledger answer, under its field. */
 export function ledgerFieldErrorText(e: LedgerFieldError): string {
+  return ledgerFieldErrorTextFor(e, undefined);
+}
+
+/** A refused ledger answer, worded for the field's kind (a select or date says 请选择). */
+export function ledgerFieldErrorTextFor(e: LedgerFieldError, kind: FieldKind | undefined): string {
   const p = e.params ?? {};
   switch (e.code) {
-    case 'required': return p.whenLabel !== undefined ? `「${p.whenLabel}」选择“${p.whenAnswer}”时，请填写「${e.label}」` : `请填写「${e.label}」`;
+    case 'required': return p.whenLabel !== undefined ? `「${p.whenLabel}」选择“${p.whenAnswer}”时，${askFor(kind)}「${e.label}」` : `${askFor(kind)}「${e.label}」`;
     case 'not_number': return `「${e.label}」应填写数字，「${p.value}」不是有效数字`;
     case 'not_integer': return `「${e.label}」应填写整数，「${p.value}」不是整数`;
     case 'below_min': return `「${e.label}」不能小于 ${p.min}`;
@@ -32,7 +47,10 @@ export function ledgerFieldErrorText(e: LedgerFieldError): string {
     case 'bad_date': return `「${e.label}」的日期「${p.value}」无效，请选择日期`;
     case 'bad_link': return `链接「${p.value}」无效，请填写以 http:// 或 https:// 开头的完整网址`;
     case 'not_yes_no': return `「${e.label}」请选择“是”或“否”`;
-    case 'too_long': return `「${e.label}」内容过长，最多 ${p.max} 字`;
+    // The card shows back only the first `max` characters of what was typed: say so.
+    case 'too_long': return p.count !== undefined ? `「${e.label}」内容过长（${p.count} 字），最多 ${p.max} 字；下方只保留了前 ${p.max} 字，请删改后重新提交` : `「${e.label}」内容过长，最多 ${p.max} 字`;
+    case 'reason_required': return '退回时请填写退回原因，说明需要单位修改的内容';
+    case 'check_failed': return p.message !== undefined ? String(p.message) : `「${e.label}」（${p.value}）${CHECK_OP_TEXT[p.op as LedgerCheckOp]}「${p.otherLabel}」（${p.otherValue}）`;
   }
 }
 
@@ -51,6 +69,7 @@ export const REFUSAL_TEXT: Record<Refusal | OpenStageRefusal | LedgerRefusal | '
   no_units: '该评估没有参评单位，请先导入单位',
   campaign_closed: '该评估已结束',
   ledger_closed: '该台账的填报期已结束，无法再报送',
+  ledger_not_submitted: '该台账当前不是已报送状态（尚未报送或已退回），无法退回',
   not_found: '未找到该事项，可能已被删除',
   unknown_person: '无权限：未识别您的身份，请联系评估组绑定账号',
   unknown_action: '无法识别的操作，请刷新后重试',
@@ -100,6 +119,7 @@ const ENGLISH: Readonly<Record<string, string>> = {
   [REFUSAL_TEXT.no_units]: 'This campaign has no units; import units first',
   [REFUSAL_TEXT.campaign_closed]: 'This campaign has ended',
   [REFUSAL_TEXT.ledger_closed]: 'The filing period of this ledger has ended; it can no longer be submitted',
+  [REFUSAL_TEXT.ledger_not_submitted]: 'This ledger entry is not submitted (not yet, or already returned); it cannot be returned',
   [REFUSAL_TEXT.not_found]: 'Item not found; it may have been removed',
   [REFUSAL_TEXT.unknown_person]: 'Not permitted: we do not know you yet; ask the review team to link your account',
   [REFUSAL_TEXT.unknown_action]: 'Unknown action; please refresh and try again',

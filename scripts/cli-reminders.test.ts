@@ -47,8 +47,13 @@ describe('npm run cli -- reminders policy', () => {
 
     const bad = await cli(url, 'reminders', 'policy', '1', '{"before":"3"}');
     expect(bad.code).toBe(1);
-    expect(bad.err).toContain('提醒策略无效，未保存');
-    expect(bad.err).toContain('before');
+    expect(bad.err).toBe('提醒策略无效，未保存：\n  before（截止前提醒）：须为截止前第几个工作日的列表，如 [3,1]');
+    const unknown = await cli(url, 'reminders', 'policy', '1', '{"urgent":true,"sendFrom":"9点"}');
+    expect(unknown.err.split('\n')).toEqual([
+      '提醒策略无效，未保存：',
+      '  sendFrom（每日发送时间）：须为当地时间 "HH:MM"（00:00–23:59），如 "09:00"',
+      '  提醒策略：不认识的设置项 urgent；可用的有 before、onDueDay、overdueEvery、escalateToHeadAfter、escalateToLeaderAfter、sendFrom、quietHours、urgentOnDueDay',
+    ]);
     expect((await cli(url, 'reminders', 'policy', '1', '{not json')).err).toContain('不是有效的 JSON');
     expect((await cli(url, 'reminders', 'policy', '1', '--stage', 'nope')).err).toContain('阶段「nope」无效');
     expect((await cli(url, 'reminders', 'policy', '7')).err).toContain('评估（编号 7）不存在');
@@ -57,5 +62,15 @@ describe('npm run cli -- reminders policy', () => {
     expect((await cli(url, 'reminders', 'policy', '1', '--clear')).out).toContain('已恢复默认提醒策略');
     expect((await db.select({ p: campaigns.reminderPolicy }).from(campaigns))[0]!.p).toBeNull();
     expect((await db.select().from(auditLog).where(eq(auditLog.action, 'campaign.reminder_policy'))).length).toBe(3);
+  });
+
+  it('says in Chinese when saved layers no longer fit together', async () => {
+    expect((await cli(url, 'reminders', 'policy', '1', '{"sendFrom":"19:00"}', '--stage', 'self_evaluation')).code).toBe(0);
+    // The campaign's quiet hours now start before the stage's sending time.
+    expect((await cli(url, 'reminders', 'policy', '1', '{"quietHours":{"from":"18:00","to":"08:00"}}')).code).toBe(0);
+    const shown = await cli(url, 'reminders', 'policy', '1', '--stage', 'self_evaluation');
+    expect(shown.code).toBe(1);
+    expect(shown.err.split('\n')).toEqual(['阶段 self_evaluation 已保存的提醒策略合起来无效，请重新设置：', '  sendFrom（每日发送时间）：从 19:00 到午夜都在免打扰时段内，提醒永远发不出去']);
+    expect((await cli(url, 'reminders', 'policy', '1', '--clear')).code).toBe(0);
   });
 });

@@ -8,7 +8,7 @@ import { DEFAULT_REMINDER_POLICY, mergePolicy, ReminderPolicyError, type Reminde
 import { reminderPolicyOverrides, setReminderPolicy } from '../src/store/reminders.repo';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { feishuConfig, parseEnv, type Config } from '../src/config/env';
@@ -26,6 +26,7 @@ import { actOnPlan, actorByMobile, listPlans } from '../src/store/individual-ind
 import { getPerson } from '../src/store/org.repo';
 import { readScoresFile } from './import/scores-file';
 import { readUnitsFile, type ImportError } from './import/units-file';
+import { gradeCsv } from './export/grade-csv';
 
 export interface Io {
   out: (line: string) => void;
@@ -52,7 +53,7 @@ interface Command {
 }
 
 /** Options that take the next argument as their value, whatever the command. */
-const VALUE_OPTIONS = ['--as', '--tier', '--comment', '--stage'] as const;
+const VALUE_OPTIONS = ['--as', '--tier', '--comment', '--stage', '--csv'] as const;
 /** Campaign stages, as `reminders policy --stage` names them. */
 const STAGES = ['notice', 'self_evaluation', 'on_site', 'rating', 'report', 'rectification', 'grading'] as const;
 
@@ -66,9 +67,10 @@ const COMMANDS: Record<string, Command> = {
     run: importUnits,
   },
   grade: {
-    usage: 'grade <评估编号> [--json]',
-    description: '按评估方案计算综合得分、组内排名和等次，按组别列出（排名、单位、得分、等次、说明）；--json 输出完整结果',
+    usage: 'grade <评估编号> [--json | --csv <文件.csv>]',
+    description: '按评估方案计算综合得分、组内排名和等次，按组别列出（排名、单位、得分、等次、说明）；--json 输出完整结果；--csv 导出为 Excel 可打开的 CSV 文件（以 = + - @ 开头的单元格前加 \' 以防公式注入）',
     flags: ['--json'],
+    options: ['--csv'],
     run: grade,
   },
   'scores import': {
@@ -219,8 +221,9 @@ function userPath(env: Context['env'], given: string): string {
   return resolve(base, given);
 }
 
-async function grade({ args, flags, env, io }: Context): Promise<number> {
-  if (args.length !== 1) {
+async function grade({ args, flags, options, env, io }: Context): Promise<number> {
+  const csvFile = options.get('--csv');
+  if (args.length !== 1 || (csvFile !== undefined && flags.has('--json'))) {
     io.err(usage());
     return 2;
   }
@@ -239,7 +242,15 @@ async function grade({ args, flags, env, io }: Context): Promise<number> {
       io.err(`无法评定：${e instanceof Error ? e.message : String(e)}`);
       return 1;
     }
-    if (flags.has('--json')) io.out(JSON.stringify(result, null, 2));
+    if (csvFile !== undefined) {
+      try {
+        await writeFile(userPath(env, csvFile), gradeCsv(loaded.scheme, result));
+      } catch (e) {
+        io.err(`无法写入文件「${csvFile}」：请确认所在文件夹存在且可写（${(e as { code?: string }).code ?? String(e)}）`);
+        return 1;
+      }
+      io.out(`已导出 ${result.units.length} 个单位的评定结果到 ${csvFile}`);
+    } else if (flags.has('--json')) io.out(JSON.stringify(result, null, 2));
     else for (const line of gradeTable(loaded.campaign.name, loaded.scheme, result)) io.out(line);
     return 0;
   });
@@ -595,7 +606,7 @@ async function remindersPolicy({ args, flags, options, env, io }: Context): Prom
         layers(next).reduce<ReminderPolicy>((p, o) => mergePolicy(p, o), DEFAULT_REMINDER_POLICY);
       } catch (e) {
         io.err('提醒策略无效，未保存：');
-        for (const line of e instanceof ReminderPolicyError ? e.issues : [String(e)]) io.err(`  ${line}`);
+        for (const line of policyIssues(e)) io.err(`  ${line}`);
         return 1;
       }
       if (!(await setReminderPolicy(db, { campaignId, ...(stage ? { stage } : {}), policy: override, actorId: null, now: Date.now() }))) {
@@ -605,8 +616,21 @@ async function remindersPolicy({ args, flags, options, env, io }: Context): Prom
       Object.assign(current, stage ? { stage: override } : { campaign: override });
       io.out(override === null ? '已恢复默认提醒策略。' : '提醒策略已保存。');
     }
-    const effective = layers(current).reduce<ReminderPolicy>((p, o) => mergePolicy(p, o), DEFAULT_REMINDER_POLICY);
+    let effective: ReminderPolicy;
+    try {
+      effective = layers(current).reduce<ReminderPolicy>((p, o) => mergePolicy(p, o), DEFAULT_REMINDER_POLICY);
+    } catch (e) {
+      // Saved layers that no longer fit together (a campaign change after a stage's override).
+      io.err(`${stage ? `阶段 ${stage} ` : ''}已保存的提醒策略合起来无效，请重新设置：`);
+      for (const line of policyIssues(e)) io.err(`  ${line}`);
+      return 1;
+    }
     io.out(`${stage ? `阶段 ${stage} ` : ''}当前提醒策略：${describePolicy(effective)}`);
     return 0;
   });
+}
+
+/** The Chinese lines of a refused reminder policy (src/domain/reminders.ts writes them). */
+function policyIssues(e: unknown): string[] {
+  return e instanceof ReminderPolicyError ? e.issues : [e instanceof Error ? e.message : String(e)];
 }

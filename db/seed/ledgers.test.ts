@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { dueDateOf, ledgerFields, parseLedgerFile, type LedgerFile } from '../../src/domain/ledger';
+import { dueDateOf, ledgerChecks, ledgerFields, parseLedgerFile, type LedgerFile } from '../../src/domain/ledger';
+import { ledgerFieldName, parseLedgerForm } from '../../src/domain/ledger-form';
+import { ledgerFieldErrorText } from '../../cards/messages';
 import { flattenIndicators, parseSchemeFile } from '../../src/domain/scheme';
 import { loadLedgerTemplates } from './demo';
 
@@ -68,6 +70,21 @@ describe('the ledger templates', () => {
     expect(byLabel.get('整改率')).toMatchObject({ kind: 'number', unit: '%', min: 0, max: 100 });
     expect(byLabel.get('是否存在重大事故隐患')).toMatchObject({ kind: 'yesno', required: true });
     expect(byLabel.get('重大事故隐患情况')).toMatchObject({ kind: 'text', required: false, requiredWhen: { field: 'major-hazard', equals: true } });
+  });
+
+  it.each([
+    ['laiwu-registration-supervision', 'complaints-substantiated', 'complaints-received', '经查实件数不能大于本月收到的投诉举报件数'],
+    ['safety-hazard-monthly-report', 'hazards-fixed', 'hazards-found', '已整改数不能大于发现隐患数'],
+    ['safety-duty-report', 'major-accidents', 'accidents', '较大及以上事故起数不能大于各类事故起数'],
+  ])('%s: %s may not exceed %s', (code, part, whole, message) => {
+    const l = load(code);
+    expect(ledgerChecks(l.aspects)).toEqual([{ a: part, op: '<=', b: whole, message }]);
+    const fields = ledgerFields(l.aspects);
+    const form: Record<string, string> = {};
+    for (const f of fields) form[ledgerFieldName(f)] = f.kind === 'number' ? '2' : f.kind === 'yesno' ? 'no' : f.kind === 'choice' ? f.options![0]! : f.kind === 'date' ? '2026-11-20' : f.kind === 'link' ? 'https://oa.example.gov.cn/a.pdf' : '情况正常';
+    expect(parseLedgerForm(fields, form, ledgerChecks(l.aspects)).ok).toBe(true);
+    const r = parseLedgerForm(fields, { ...form, [ledgerFieldName({ id: part })]: '3' }, ledgerChecks(l.aspects));
+    expect(r.ok ? [] : r.errors.map((e) => [e.field, ledgerFieldErrorText(e)])).toEqual([[ledgerFieldName({ id: part }), message]]);
   });
 
   it('安全生产履职报告书: half-yearly, due 7月5日 and 1月5日 of the next year', () => {

@@ -317,6 +317,21 @@ describe('vetoes', () => {
     expect(one(s, u(1, 950, { facts: { fatalities: 4 } })).reasons).toContain('一票否决：D级危房超标（死亡人数 4人 > 3人），等次最高为合格');
   });
 
+  it.each([
+    ['the strict veto listed first', ['strict', 'lenient']],
+    ['the strict veto listed last', ['lenient', 'strict']],
+  ])('with two vetoes firing, the strictest cap wins (%s)', (_name, order) => {
+    const vetoes = {
+      strict: { ...concealedVeto, capAt: 'fail' },
+      lenient: { id: 'many-deaths', name: '死亡人数超标', when: { fact: 'fatalities', op: '>', value: 3 }, capAt: 'good' },
+    };
+    const r = one(safety({ vetoes: order.map((k) => vetoes[k as keyof typeof vetoes]) }), u(1, 950, { facts: { concealed: true, fatalities: 4 } }));
+    expect(r.grade).toBe('fail');
+    expect(r.reasons).toContain('一票否决：瞒报谎报事故（瞒报事故：是），等次最高为不合格');
+    expect(r.reasons).toContain('一票否决：死亡人数超标（死亡人数 4人 > 3人），等次最高为良好');
+    expect(r.reasons[r.reasons.length - 1]).toBe('最终等次：不合格');
+  });
+
   it('makes a unit incomplete when it needs a fact the unit does not have', () => {
     const res = grade(safety({ vetoes: [concealedVeto] }), [u(1, 1000), u(2, 800, { facts: { concealed: false } })]);
     const r = byId(res.units, 1);
@@ -491,6 +506,8 @@ describe('rater groups', () => {
     ['mean', [60, 100], 80],
     ['trimmed-mean', [60, 100], 80], // fewer than 3 raters: the mean
     ['trimmed-mean', [0, 50, 100], 50],
+    ['trimmed-mean', [0, 10, 100], 10], // asymmetric: the mean would be 36.67
+    ['mean', [0, 10, 100], 36.67],
     ['trimmed-mean', [10, 50, 60, 70, 100], 60],
     ['mean', [10, 50, 60, 70, 100], 58],
     ['trimmed-mean', [100, 100, 0, 0, 90], 63.33],

@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
+  decideLedgerReturn,
   decideLedgerSubmit,
   dueDateOf,
   entriesToEnsure,
   isPeriodOpen,
   ledgerAccess,
-  ledgerFieldName,
   ledgerFields,
-  ledgerFormValues,
   openPeriods,
   parseLedgerFile,
-  parseLedgerForm,
   parsePeriod,
   periodEnd,
   periodLabel,
@@ -20,11 +18,9 @@ import {
   shiftPeriod,
   type DueRule,
   type LedgerEntryState,
-  type LedgerField,
   type Recurrence,
 } from './ledger';
 import type { Actor } from './roles';
-import { ledgerFieldErrorText } from '../../cards/messages';
 
 describe('periods', () => {
   it.each<[Recurrence, string, string]>([
@@ -124,77 +120,24 @@ describe('open periods and the entries to create', () => {
   });
 });
 
-const field = (f: Partial<LedgerField> & Pick<LedgerField, 'id' | 'label' | 'kind'>): LedgerField => ({ required: true, ...f });
-const FIELDS: LedgerField[] = [
-  field({ id: 'inspections', label: '排查次数', kind: 'number', unit: '次', integer: true, min: 0 }),
-  field({ id: 'fix-rate', label: '整改率', kind: 'number', unit: '%', min: 0, max: 100 }),
-  field({ id: 'level', label: '整改情况', kind: 'choice', options: ['全部整改', '部分整改'] }),
-  field({ id: 'checked-on', label: '检查日期', kind: 'date' }),
-  field({ id: 'report', label: '报告链接', kind: 'link', required: false }),
-  field({ id: 'major', label: '是否存在重大事故隐患', kind: 'yesno' }),
-  field({ id: 'major-text', label: '重大事故隐患情况', kind: 'text', required: false, requiredWhen: { field: 'major', equals: true } }),
-  field({ id: 'note', label: '备注', kind: 'text', required: false }),
-];
-const n = (id: string) => ledgerFieldName({ id });
-
-describe('parseLedgerForm', () => {
-  it('types every answer of a valid form', () => {
-    const r = parseLedgerForm(FIELDS, { [n('inspections')]: '12', [n('fix-rate')]: '96.5', [n('level')]: '全部整改', [n('checked-on')]: '2026-11-20 +0800', [n('report')]: 'https://oa.example.gov.cn/r.pdf', [n('major')]: 'no', [n('note')]: '  ' });
-    expect(r).toEqual({ ok: true, values: { inspections: 12, 'fix-rate': 96.5, level: '全部整改', 'checked-on': '2026-11-20', report: 'https://oa.example.gov.cn/r.pdf', major: false, 'major-text': null, note: null } });
-  });
-
-  it('refuses each kind of bad answer with a Chinese message naming the field, and echoes the form', () => {
-    const form = { [n('inspections')]: '2.5', [n('fix-rate')]: '120', [n('level')]: '没整改', [n('checked-on')]: '2026-02-30', [n('report')]: 'www.example.com', [n('major')]: '也许', [n('note')]: 'x'.repeat(2001) };
-    const r = parseLedgerForm(FIELDS, form);
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    expect(r.values).toBe(form);
-    expect(Object.fromEntries(r.errors.map((e) => [e.field, ledgerFieldErrorText(e)]))).toEqual({
-      [n('inspections')]: '「排查次数」应填写整数，「2.5」不是整数',
-      [n('fix-rate')]: '「整改率」不能大于 100',
-      [n('level')]: '「整改情况」请从选项中选择（全部整改、部分整改）',
-      [n('checked-on')]: '「检查日期」的日期「2026-02-30」无效，请选择日期',
-      [n('report')]: '链接「www.example.com」无效，请填写以 http:// 或 https:// 开头的完整网址',
-      [n('major')]: '「是否存在重大事故隐患」请选择“是”或“否”',
-      [n('note')]: '「备注」内容过长，最多 2000 字',
-    });
-  });
-
-  it('requires required fields, and a conditional one only when its condition holds', () => {
-    const empty = parseLedgerForm(FIELDS, {});
-    expect(empty.ok).toBe(false);
-    if (!empty.ok) expect(empty.errors.map((e) => e.field)).toEqual([n('inspections'), n('fix-rate'), n('level'), n('checked-on'), n('major')]);
-    const base = { [n('inspections')]: '3', [n('fix-rate')]: '100', [n('level')]: '全部整改', [n('checked-on')]: '2026-11-20' };
-    const yes = parseLedgerForm(FIELDS, { ...base, [n('major')]: 'yes' });
-    expect(yes.ok).toBe(false);
-    if (!yes.ok) expect(yes.errors.map(ledgerFieldErrorText)).toEqual(['「是否存在重大事故隐患」选择“是”时，请填写「重大事故隐患情况」']);
-    expect(parseLedgerForm(FIELDS, { ...base, [n('major')]: 'no' }).ok).toBe(true);
-    expect(parseLedgerForm(FIELDS, { ...base, [n('major')]: '是', [n('major-text')]: '某仓库消防通道堵塞' }).ok).toBe(true);
-  });
-
-  it('says what is wrong with a number', () => {
-    const r = parseLedgerForm(FIELDS, { [n('inspections')]: 'abc', [n('fix-rate')]: '-1' });
-    expect(r.ok).toBe(false);
-    if (r.ok) return;
-    const texts = r.errors.map(ledgerFieldErrorText);
-    expect(texts).toContain('「排查次数」应填写数字，「abc」不是有效数字');
-    expect(texts).toContain('「整改率」不能小于 0');
-  });
-
-  it('round-trips stored values into the form', () => {
-    const values = { inspections: 12, 'fix-rate': 96.5, level: '全部整改', 'checked-on': '2026-11-20', report: null, major: true, 'major-text': '仓库', note: null };
-    const form = ledgerFormValues(FIELDS, values);
-    expect(form[n('major')]).toBe('yes');
-    expect(parseLedgerForm(FIELDS, form)).toEqual({ ok: true, values });
-  });
-});
-
 const FILE = {
   code: 'hazard', name: '月度隐患排查治理情况报告', recurrence: 'monthly', due: { day: 25 },
   aspects: [{ title: '隐患排查', fields: [{ id: 'inspections', label: '排查次数', kind: 'number' }, { id: 'major', label: '重大隐患', kind: 'yesno' }, { id: 'text', label: '情况', kind: 'text', requiredWhen: { field: 'major', equals: true } }] }],
 };
 
+/** FILE with a second aspect holding a number, and `check` on the first aspect. */
+const withCheck = (f: typeof FILE, check: Record<string, string>) => ({
+  ...f,
+  aspects: [{ ...f.aspects[0]!, checks: [check] }, { title: '隐患治理', fields: [{ id: 'found', label: '发现隐患数', kind: 'number' }] }],
+});
+
 describe('the ledger file format', () => {
+  it('accepts a check across aspects and keeps it on its aspect', () => {
+    const r = parseLedgerFile(withCheck(FILE, { a: 'inspections', op: '>=', b: 'found', message: '排查次数不能少于发现隐患数' }));
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.ledger.aspects[0]!.checks).toEqual([{ a: 'inspections', op: '>=', b: 'found', message: '排查次数不能少于发现隐患数' }]);
+  });
+
   it('accepts a valid file and fills in defaults', () => {
     const r = parseLedgerFile(FILE);
     expect(r.ok).toBe(true);
@@ -214,6 +157,12 @@ describe('the ledger file format', () => {
     ['a condition on a later field', (f) => ({ ...f, aspects: [{ title: 'a', fields: [{ id: 't', label: 't', kind: 'text', requiredWhen: { field: 'y', equals: true } }, { id: 'y', label: 'y', kind: 'yesno' }] }] }), 'f.json: aspects.0.fields.0.requiredWhen.field: y is not an earlier field'],
     ['a condition with the wrong answer type', (f) => ({ ...f, aspects: [{ title: 'a', fields: [{ id: 'y', label: 'y', kind: 'yesno' }, { id: 't', label: 't', kind: 'text', requiredWhen: { field: 'y', equals: '是' } }] }] }), 'f.json: aspects.0.fields.1.requiredWhen.equals: must be true/false for a yes/no field or one of the options of a choice field (y)'],
     ['an unknown property', (f) => ({ ...f, frequency: 'monthly' }), 'f.json: (root): Unrecognized key: "frequency"'],
+    ['a check on a field of another aspect', (f) => withCheck(f, { a: 'found', op: '<=', b: 'inspections' }), 'f.json: aspects.0.checks.0.a: found is not a field of this aspect'],
+    ['a check against an unknown field', (f) => withCheck(f, { a: 'inspections', op: '<=', b: 'received' }), 'f.json: aspects.0.checks.0.b: received is not a field of this ledger'],
+    ['a check on a yes/no field', (f) => withCheck(f, { a: 'major', op: '<=', b: 'inspections' }), 'f.json: aspects.0.checks.0.a: major is not a number field'],
+    ['a check against a text field', (f) => withCheck(f, { a: 'inspections', op: '<=', b: 'text' }), 'f.json: aspects.0.checks.0.b: text is not a number field'],
+    ['a check of a field against itself', (f) => withCheck(f, { a: 'inspections', op: '<=', b: 'inspections' }), 'f.json: aspects.0.checks.0.b: a check compares two different fields'],
+    ['a check with an unknown operator', (f) => withCheck(f, { a: 'inspections', op: '≤', b: 'found' }), 'f.json: aspects.0.checks.0.op: Invalid option: expected one of "<="|"<"|">="|">"|"=="'],
   ])('refuses %s, pointing at the path', (_what, mutate, message) => {
     const r = parseLedgerFile(mutate(FILE), 'f.json');
     expect(r.ok).toBe(false);
@@ -245,5 +194,16 @@ describe('who may do what with an entry', () => {
     expect(decideLedgerSubmit(state, filler, { rev: 0 }, '2027-01-01')).toEqual({ ok: false, refusal: 'ledger_closed' });
     // A returned entry was asked for: it may come back late.
     expect(decideLedgerSubmit({ ...state, status: 'returned', revision: 2 }, filler, { rev: 2 }, '2027-03-01')).toEqual({ ok: true });
+  });
+
+  it('lets an evaluator, and no one else, return a submitted entry from a current card', () => {
+    const submitted: LedgerEntryState = { ...state, status: 'submitted', revision: 1 };
+    expect(decideLedgerReturn(submitted, actor('evaluator', null), { rev: 1 })).toEqual({ ok: true });
+    for (const who of [actor('filler', 5), actor('unit_head', 5), actor('leader', null), actor('evaluator', null, 3)]) {
+      expect(decideLedgerReturn(submitted, who, { rev: 1 })).toEqual({ ok: false, refusal: 'forbidden' });
+    }
+    expect(decideLedgerReturn(state, actor('evaluator', null), { rev: 0 })).toEqual({ ok: false, refusal: 'ledger_not_submitted' });
+    expect(decideLedgerReturn({ ...state, status: 'returned', revision: 2 }, actor('evaluator', null), { rev: 1 })).toEqual({ ok: false, refusal: 'ledger_not_submitted' });
+    expect(decideLedgerReturn(submitted, actor('evaluator', null), { rev: 0 })).toEqual({ ok: false, refusal: 'stale_version' });
   });
 });

@@ -2,8 +2,8 @@
  * Ledgers (台账): records a unit keeps all year, one entry per period (a month, a quarter, a
  * half year, a year), each with a nominal due date. This module holds the ledger file format
  * (validated on load, messages pointing at the path, as ./scheme does), the period calendar,
- * the due rules, which periods are open at a date, the entry form's parsing and the submit
- * decision. Pure: dates are 'YYYY-MM-DD' strings of the Asia/Shanghai calendar (take an
+ * the due rules, which periods are open at a date, and who may submit or return an entry (the
+ * entry's forms are read in ./ledger-form). Pure: dates are 'YYYY-MM-DD' strings of the Asia/Shanghai calendar (take an
  * instant's date with `shanghaiDate` from ./time); holidays are the reminder planner's concern
  * (it shifts a due date that falls on one), so due dates here are nominal.
  *
@@ -32,9 +32,7 @@
  */
 import { z } from 'zod';
 import type { Actor } from './roles';
-import type { FormValues } from './self-evaluation';
 import { TemplateHeader } from './scheme';
-import { endOfShanghaiDay } from './time';
 
 // ---------------------------------------------------------------------------- periods
 
@@ -279,7 +277,24 @@ const FieldInputSchema = z.strictObject({
 const FieldSchema = FieldInputSchema.transform(({ required, ...f }) => ({ ...f, required: required ?? f.requiredWhen === undefined }));
 export type LedgerField = z.output<typeof FieldSchema>;
 
-const AspectSchema = z.strictObject({ title: z.string().min(1), fields: z.array(FieldSchema).min(1) });
+export const CHECK_OPS = ['<=', '<', '>=', '>', '=='] as const;
+export type LedgerCheckOp = (typeof CHECK_OPS)[number];
+
+/**
+ * A cross-field check: numbers that must agree, e.g. { a: 'substantiated', op: '<=', b: 'received' }
+ * (查实 ≤ 收到). Declared on the aspect that holds `a`, whose field shows the error; `b` may be
+ * any number field of the ledger. Checked only when both are answered and valid.
+ */
+const CheckSchema = z.strictObject({
+  a: id,
+  op: z.enum(CHECK_OPS),
+  b: id,
+  /** The Chinese sentence shown under `a` when the check fails (a default names both fields). */
+  message: z.string().min(1).optional(),
+});
+export type LedgerCheck = z.output<typeof CheckSchema>;
+
+const AspectSchema = z.strictObject({ title: z.string().min(1), fields: z.array(FieldSchema).min(1), checks: z.array(CheckSchema).min(1).optional() });
 export type LedgerAspect = z.output<typeof AspectSchema>;
 
 export const LedgerFileSchema = z
@@ -318,6 +333,18 @@ export const LedgerFileSchema = z
         seen.set(f.id, f);
       }),
     );
+    l.aspects.forEach((a, i) =>
+      a.checks?.forEach((c, j) => {
+        const path = ['aspects', i, 'checks', j];
+        const onA = a.fields.find((f) => f.id === c.a);
+        if (!onA) ctx.addIssue({ code: 'custom', path: [...path, 'a'], message: `${c.a} is not a field of this aspect` });
+        else if (onA.kind !== 'number') ctx.addIssue({ code: 'custom', path: [...path, 'a'], message: `${c.a} is not a number field` });
+        const onB = seen.get(c.b);
+        if (!onB) ctx.addIssue({ code: 'custom', path: [...path, 'b'], message: `${c.b} is not a field of this ledger` });
+        else if (onB.kind !== 'number') ctx.addIssue({ code: 'custom', path: [...path, 'b'], message: `${c.b} is not a number field` });
+        if (c.a === c.b) ctx.addIssue({ code: 'custom', path: [...path, 'b'], message: 'a check compares two different fields' });
+      }),
+    );
   });
 
 export type LedgerFile = z.output<typeof LedgerFileSchema>;
@@ -332,130 +359,15 @@ export function ledgerFields(aspects: readonly LedgerAspect[]): LedgerField[] {
   return aspects.flatMap((a) => a.fields);
 }
 
-// ---------------------------------------------------------------------------- the entry form
+export function ledgerChecks(aspects: readonly LedgerAspect[]): LedgerCheck[] {
+  return aspects.flatMap((a) => a.checks ?? []);
+}
+
+// ---------------------------------------------------------------------------- entries
 
 export type LedgerValue = string | number | boolean | null;
 /** Field id → answer: text/choice/link as text, number, date 'YYYY-MM-DD', yes/no as boolean; null = not answered. */
 export type LedgerValues = Readonly<Record<string, LedgerValue>>;
-
-export const ledgerFieldName = (field: { id: string }) => `f_${field.id}`;
-
-export type LedgerFieldErrorCode =
-  | 'required'
-  | 'not_number'
-  | 'not_integer'
-  | 'below_min'
-  | 'above_max'
-  | 'not_an_option'
-  | 'bad_date'
-  | 'bad_link'
-  | 'not_yes_no'
-  | 'too_long';
-
-export interface LedgerFieldError {
-  /** The form field's name. */
-  readonly field: string;
-  readonly label: string;
-  readonly code: LedgerFieldErrorCode;
-  readonly params?: Readonly<Record<string, string | number>>;
-}
-
-const YES = new Set(['yes', 'true', '是']);
-const NO = new Set(['no', 'false', '否']);
-
-function isHttpUrl(s: string): boolean {
-  if (!/^https?:\/\//i.test(s)) return false;
-  try {
-    const u = new URL(s);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && (u.hostname.includes('.') || u.hostname === 'localhost');
-  } catch {
-    return false;
-  }
-}
-
-const raw = (form: FormValues, name: string): string => {
-  const v = form[name];
-  return (Array.isArray(v) ? v.join('\n') : ((v as string | undefined) ?? '')).trim();
-};
-
-/**
- * Reads an entry form against the ledger's fields. Either every answer, typed, or the errors
- * (one per field at most) with the values as typed, so the card can show them again.
- */
-export function parseLedgerForm(
-  fields: readonly LedgerField[],
-  form: FormValues,
-): { ok: true; values: Record<string, LedgerValue> } | { ok: false; errors: LedgerFieldError[]; values: FormValues } {
-  const errors: LedgerFieldError[] = [];
-  const values: Record<string, LedgerValue> = {};
-  for (const f of fields) {
-    const name = ledgerFieldName(f);
-    const text = raw(form, name);
-    const fail = (code: LedgerFieldErrorCode, params?: Record<string, string | number>) => {
-      errors.push(params ? { field: name, label: f.label, code, params } : { field: name, label: f.label, code });
-      values[f.id] = null;
-    };
-    if (text === '') {
-      const w = f.requiredWhen;
-      if (f.required) fail('required');
-      else if (w !== undefined && values[w.field] === w.equals) {
-        const on = fields.find((x) => x.id === w.field);
-        fail('required', { whenLabel: on?.label ?? w.field, whenAnswer: typeof w.equals === 'boolean' ? (w.equals ? '是' : '否') : w.equals });
-      } else values[f.id] = null;
-      continue;
-    }
-    switch (f.kind) {
-      case 'text':
-        if ([...text].length > TEXT_MAX_CHARS) fail('too_long', { max: TEXT_MAX_CHARS });
-        else values[f.id] = text;
-        break;
-      case 'number': {
-        const t = text.replace(/[,，]/g, '');
-        const n = /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : NaN;
-        if (!Number.isFinite(n)) fail('not_number', { value: text });
-        else if (f.integer && !Number.isInteger(n)) fail('not_integer', { value: text });
-        else if (f.min !== undefined && n < f.min) fail('below_min', { value: text, min: f.min });
-        else if (f.max !== undefined && n > f.max) fail('above_max', { value: text, max: f.max });
-        else values[f.id] = n;
-        break;
-      }
-      case 'choice':
-        if (!f.options?.includes(text)) fail('not_an_option', { value: text, options: (f.options ?? []).join('、') });
-        else values[f.id] = text;
-        break;
-      case 'date':
-        // Feishu's date picker may send "2026-11-20 +0800"; the date is what counts.
-        if (endOfShanghaiDay(text) === null) fail('bad_date', { value: text });
-        else values[f.id] = text.slice(0, 10);
-        break;
-      case 'link':
-        if (!isHttpUrl(text)) fail('bad_link', { value: text });
-        else if (text.length > TEXT_MAX_CHARS) fail('too_long', { max: TEXT_MAX_CHARS });
-        else values[f.id] = text;
-        break;
-      case 'yesno': {
-        const t = text.toLowerCase();
-        if (YES.has(t)) values[f.id] = true;
-        else if (NO.has(t)) values[f.id] = false;
-        else fail('not_yes_no', { value: text });
-        break;
-      }
-    }
-  }
-  return errors.length > 0 ? { ok: false, errors, values: form } : { ok: true, values };
-}
-
-/** Stored answers as the form's strings (what a card shows in its inputs). */
-export function ledgerFormValues(fields: readonly LedgerField[], values: LedgerValues): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const f of fields) {
-    const v = values[f.id];
-    out[ledgerFieldName(f)] = v === null || v === undefined ? '' : typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------- entries
 
 export type LedgerEntryStatus = 'pending' | 'submitted' | 'returned';
 
@@ -469,7 +381,7 @@ export interface LedgerEntryState {
   readonly revision: number;
 }
 
-export type LedgerRefusal = 'forbidden' | 'already_submitted' | 'stale_version' | 'ledger_closed' | 'not_submitted';
+export type LedgerRefusal = 'forbidden' | 'already_submitted' | 'stale_version' | 'ledger_closed' | 'ledger_not_submitted';
 
 /**
  * How a person relates to a unit's ledger: its filler (fills it in), its head or an evaluator
@@ -501,7 +413,7 @@ export function decideLedgerSubmit(state: LedgerEntryState, actor: Actor, card: 
 /** Whether an evaluator may return a submitted entry for changes. */
 export function decideLedgerReturn(state: LedgerEntryState, actor: Actor, card: { rev: number }): { ok: true } | { ok: false; refusal: LedgerRefusal } {
   if (ledgerAccess(actor, state) !== 'evaluator') return { ok: false, refusal: 'forbidden' };
-  if (state.status !== 'submitted') return { ok: false, refusal: 'not_submitted' };
+  if (state.status !== 'submitted') return { ok: false, refusal: 'ledger_not_submitted' };
   if (card.rev !== state.revision) return { ok: false, refusal: 'stale_version' };
   return { ok: true };
 }

@@ -292,24 +292,25 @@ describe('mergePolicy', () => {
   };
 
   it.each([
-    [{ before: [3, 0] }, 'before.1:'],
-    [{ before: [1, 1] }, 'before:'],
-    [{ before: [1.5] }, 'before.0:'],
-    [{ overdueEvery: -1 }, 'overdueEvery:'],
-    [{ sendFrom: '9:00' }, 'sendFrom:'],
-    [{ sendFrom: '24:00' }, 'sendFrom:'],
-    [{ quietHours: { from: '20:00', to: '20:00' } }, 'quietHours.to:'],
-    [{ quietHours: { from: '20:00' } }, 'quietHours.to:'],
-    [{ escalateToHeadAfter: 0 }, 'escalateToHeadAfter:'],
-    [{ urgent: true }, '(root):'],
-    [{ sendFrom: '21:00' }, 'sendFrom:'], // always inside 20:00–08:00
-    [{ overdueEvery: 0 }, 'escalateToHeadAfter:'], // heads ride the overdue cadence
-    ['every day', '(root):'],
-  ])('%j is refused at %s, in English', (override, path) => {
-    const got = issues(override);
-    expect(got.length).toBeGreaterThan(0);
-    expect(got.some((i) => i.startsWith(path))).toBe(true);
-    expect(got.join(' ')).not.toMatch(/[\u4e00-\u9fff]/);
+    [{ before: [3, 0] }, 'before.1（截止前提醒）：须至少为 1 个工作日'],
+    [{ before: [1, 1] }, 'before（截止前提醒）：各项不能重复'],
+    [{ before: [1.5] }, 'before.0（截止前提醒）：须为工作日数（1–250 的整数）'],
+    [{ before: '3' }, 'before（截止前提醒）：须为截止前第几个工作日的列表，如 [3,1]'],
+    [{ onDueDay: 1 }, 'onDueDay（截止当天提醒）：须为 true 或 false'],
+    [{ overdueEvery: -1 }, 'overdueEvery（逾期提醒间隔）：须为 0（不再提醒）或更大'],
+    [{ sendFrom: '9:00' }, 'sendFrom（每日发送时间）：须为当地时间 "HH:MM"（00:00–23:59），如 "09:00"'],
+    [{ sendFrom: '24:00' }, 'sendFrom（每日发送时间）：须为当地时间 "HH:MM"（00:00–23:59），如 "09:00"'],
+    [{ quietHours: { from: '20:00', to: '20:00' } }, 'quietHours.to（免打扰时段）：开始和结束时间不能相同（不设免打扰请写 null）'],
+    [{ quietHours: { from: '20:00' } }, 'quietHours.to（免打扰时段）：须为当地时间 "HH:MM"，如 "09:00"'],
+    [{ quietHours: 'night' }, 'quietHours（免打扰时段）：须为 {"from":"20:00","to":"08:00"} 这样的时段，或 null 表示不设免打扰'],
+    [{ escalateToHeadAfter: 0 }, 'escalateToHeadAfter（通知单位负责人）：须至少为 1 个工作日'],
+    [{ escalateToLeaderAfter: 'x' }, 'escalateToLeaderAfter（报领导汇总）：须为工作日数（1–250 的整数），或 null 表示不启用'],
+    [{ urgent: true }, '提醒策略：不认识的设置项 urgent；可用的有 before、onDueDay、overdueEvery、escalateToHeadAfter、escalateToLeaderAfter、sendFrom、quietHours、urgentOnDueDay'],
+    [{ sendFrom: '21:00' }, 'sendFrom（每日发送时间）：从 21:00 到午夜都在免打扰时段内，提醒永远发不出去'], // always inside 20:00–08:00
+    [{ overdueEvery: 0 }, 'escalateToHeadAfter（通知单位负责人）：单位负责人随逾期提醒一起通知，需要 overdueEvery 大于 0（或把 escalateToHeadAfter 设为 null）'], // heads ride the overdue cadence
+    ['every day', '提醒策略：须为 JSON 对象，如 {"before":[3,1]}'],
+  ])('%j is refused in Chinese: %s', (override, message) => {
+    expect(issues(override)).toEqual([message]);
   });
 
   it('accepts overdueEvery 0 once head escalation is off, and sendFrom in a quiet gap that ends', () => {
@@ -318,6 +319,7 @@ describe('mergePolicy', () => {
   });
 });
 
+// The work is counted, not timed: the time is `npm run bench -- planning`.
 describe('scale', () => {
   it('plans 10,000 targets with calendar work once per due date', () => {
     const counted = (inner: WorkCalendar) => {
@@ -334,13 +336,10 @@ describe('scale', () => {
     const targets = Array.from({ length: 10_000 }, (_, i) =>
       target({ key: `stage:1:self_evaluation:unit:${i}`, unitId: i, group: `组${i % 7}`, dueDate: dueDates[i % 30]!, assignees: [i * 2, i * 2 + 1], heads: [50_000 + i] }),
     );
-    const start = performance.now();
     const out = planReminders({ now: at('2026-10-20'), calendar: cal, policy: DEFAULT_REMINDER_POLICY, targets, leaders: [1, 2, 3] });
-    const ms = performance.now() - start;
     expect(calls).toEqual({ nextWorkday: 30, workdaysBetween: 30 });
     expect(new Set(out.map((r) => r.dedupeKey)).size).toBe(out.length);
     expect(out.filter((r) => r.kind === 'leader-digest')).toHaveLength(3);
-    expect(ms).toBeLessThan(1000);
   });
 });
 

@@ -46,33 +46,55 @@ export const DEFAULT_REMINDER_POLICY: ReminderPolicy = Object.freeze({
 });
 
 const HHMM_RE = /^([01]\d|2[0-3]):([0-5]\d)$/;
-const hhmm = z.string().regex(HHMM_RE, 'a local time HH:MM (00:00-23:59)');
-const workdayCount = (what: string) => z.int(`${what} must be an integer`).min(1, `${what} must be at least 1`).max(250, `${what} must be at most 250`);
+// Messages are Chinese: the CLI (`reminders policy`) shows them to the evaluation office as they are.
+const hhmm = z.string({ error: '须为当地时间 "HH:MM"，如 "09:00"' }).regex(HHMM_RE, '须为当地时间 "HH:MM"（00:00–23:59），如 "09:00"');
+const workdayCount = (nullable: boolean) =>
+  z.int({ error: nullable ? '须为工作日数（1–250 的整数），或 null 表示不启用' : '须为工作日数（1–250 的整数）' }).min(1, '须至少为 1 个工作日').max(250, '须不超过 250 个工作日');
+const yesNo = z.boolean({ error: '须为 true 或 false' });
 
 const QuietHoursSchema = z
-  .strictObject({ from: hhmm, to: hhmm })
-  .refine((q) => q.from !== q.to, { message: 'from and to must differ (use null for no quiet hours)', path: ['to'] });
+  .strictObject({ from: hhmm, to: hhmm }, { error: (i) => (i.code === 'unrecognized_keys' ? `只能写 from 和 to，不认识 ${i.keys.join('、')}` : '须为 {"from":"20:00","to":"08:00"} 这样的时段，或 null 表示不设免打扰') })
+  .refine((q) => q.from !== q.to, { message: '开始和结束时间不能相同（不设免打扰请写 null）', path: ['to'] });
+
+/** What each setting is called in Chinese, for the messages. */
+const POLICY_LABELS: Record<keyof ReminderPolicy, string> = {
+  before: '截止前提醒',
+  onDueDay: '截止当天提醒',
+  overdueEvery: '逾期提醒间隔',
+  escalateToHeadAfter: '通知单位负责人',
+  escalateToLeaderAfter: '报领导汇总',
+  sendFrom: '每日发送时间',
+  quietHours: '免打扰时段',
+  urgentOnDueDay: '截止当天加急',
+};
 
 /** A partial override of a reminder policy (e.g. a campaign's settings); unknown keys are refused. */
-export const ReminderPolicySchema = z.strictObject({
-  before: z
-    .array(workdayCount('each entry'))
-    .refine((xs) => new Set(xs).size === xs.length, 'entries must be distinct')
-    .optional(),
-  onDueDay: z.boolean().optional(),
-  overdueEvery: z.int('must be an integer').min(0, 'must be 0 (none) or more').max(250, 'must be at most 250').optional(),
-  escalateToHeadAfter: workdayCount('the count').nullable().optional(),
-  escalateToLeaderAfter: workdayCount('the count').nullable().optional(),
-  sendFrom: hhmm.optional(),
-  quietHours: QuietHoursSchema.nullable().optional(),
-  urgentOnDueDay: z.boolean().optional(),
-});
+export const ReminderPolicySchema = z.strictObject(
+  {
+    before: z
+      .array(workdayCount(false), { error: '须为截止前第几个工作日的列表，如 [3,1]' })
+      .refine((xs) => new Set(xs).size === xs.length, '各项不能重复')
+      .optional(),
+    onDueDay: yesNo.optional(),
+    overdueEvery: z.int({ error: '须为整数（每几个工作日提醒一次，0 为不再提醒）' }).min(0, '须为 0（不再提醒）或更大').max(250, '须不超过 250').optional(),
+    escalateToHeadAfter: workdayCount(true).nullable().optional(),
+    escalateToLeaderAfter: workdayCount(true).nullable().optional(),
+    sendFrom: hhmm.optional(),
+    quietHours: QuietHoursSchema.nullable().optional(),
+    urgentOnDueDay: yesNo.optional(),
+  },
+  {
+    error: (i) => (i.code === 'unrecognized_keys'
+      ? `不认识的设置项 ${i.keys.join('、')}；可用的有 ${Object.keys(POLICY_LABELS).join('、')}`
+      : '须为 JSON 对象，如 {"before":[3,1]}'),
+  },
+);
 export type ReminderPolicyOverride = z.infer<typeof ReminderPolicySchema>;
 
-/** A policy that does not validate; `issues` are "path: message" lines. */
+/** A policy that does not validate; `issues` are "path（名称）：说明" lines, in Chinese. */
 export class ReminderPolicyError extends Error {
   constructor(readonly issues: string[]) {
-    super(`invalid reminder policy: ${issues.join('; ')}`);
+    super(`提醒策略无效：${issues.join('；')}`);
     this.name = 'ReminderPolicyError';
   }
 }
@@ -92,8 +114,15 @@ function sendable(minute: number, policy: ReminderPolicy): boolean {
   return minute >= minutesOf(policy.sendFrom) && !inQuiet(minute, policy.quietHours);
 }
 
+/** "before.1（截止前提醒）：须至少为 1 个工作日": the JSON path to fix, the setting's name, what is wrong. */
+function issueLine(path: readonly PropertyKey[], message: string): string {
+  if (path.length === 0) return `提醒策略：${message}`;
+  const label = POLICY_LABELS[String(path[0]) as keyof ReminderPolicy];
+  return `${path.map(String).join('.')}${label ? `（${label}）` : ''}：${message}`;
+}
+
 function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  return error.issues.map((i) => issueLine(i.path, i.message));
 }
 
 /**
@@ -121,9 +150,9 @@ export function mergePolicy(base: ReminderPolicy, override: unknown): ReminderPo
   if (whole.success) {
     let anyMinute = false;
     for (let m = minutesOf(merged.sendFrom); m < 24 * 60 && !anyMinute; m++) anyMinute = sendable(m, merged);
-    if (!anyMinute) issues.push('sendFrom: every minute from sendFrom to midnight is inside quietHours, nothing would ever be sent');
+    if (!anyMinute) issues.push(issueLine(['sendFrom'], `从 ${merged.sendFrom} 到午夜都在免打扰时段内，提醒永远发不出去`));
     if (merged.escalateToHeadAfter !== null && merged.overdueEvery === 0) {
-      issues.push('escalateToHeadAfter: heads are told on the overdue cadence, which needs overdueEvery > 0 (or set it to null)');
+      issues.push(issueLine(['escalateToHeadAfter'], '单位负责人随逾期提醒一起通知，需要 overdueEvery 大于 0（或把 escalateToHeadAfter 设为 null）'));
     }
   }
   if (issues.length) throw new ReminderPolicyError(issues);

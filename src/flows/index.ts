@@ -3,7 +3,7 @@ import { handleOpenSelfEvaluation, handleProgress } from './campaign/handlers';
 import { handleRemindLate } from './campaign/remind';
 import { SELF_EVALUATION_ACTIONS, handleOpenEvaluation, makeSelfEvaluationHandler } from './self-evaluation/handlers';
 import { handleDirectMessage, handleShowHelp } from './help/handlers';
-import { handleOpenLedger, handleSubmitLedger } from './ledger/handlers';
+import { handleOpenLedger, handleReturnLedger, handleSubmitLedger } from './ledger/handlers';
 
 /** Every flow registers its actions here; the router knows nothing else. */
 export function registerFlows(bot: Bot): void {
@@ -16,4 +16,5 @@ export function registerFlows(bot: Bot): void {
   for (const id of SELF_EVALUATION_ACTIONS) bot.on(id, makeSelfEvaluationHandler(id));
   bot.on('ledger.open', handleOpenLedger);
   bot.on('ledger.submit', handleSubmitLedger);
+  bot.on('ledger.return', handleReturnLedger);
 }

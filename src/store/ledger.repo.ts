@@ -22,7 +22,7 @@ import {
 } from '../domain/ledger';
 import type { Actor } from '../domain/roles';
 import { endOfShanghaiDay, shanghaiDate } from '../domain/time';
-import { appendAudit } from './audit.repo';
+import { appendAudit, type AuditSource } from './audit.repo';
 import type { Executor } from './db';
 import { prepared } from './prepared';
 
@@ -99,7 +99,7 @@ export async function assignLedger(
         eq(ledgerAssignments.active, false),
       ));
   }
-  await appendAudit(db, { at: now, actorId: args.actorId ?? null, action: 'ledger.assign', subjectType: 'ledger_definition', subjectId: args.definitionId, after: { units: args.unitIds.length, assigned, campaignId } });
+  await appendAudit(db, { at: now, actorId: args.actorId ?? null, platform: 'cli', action: 'ledger.assign', subjectType: 'ledger_definition', subjectId: args.definitionId, after: { units: args.unitIds.length, assigned, campaignId } });
   return { assigned };
 }
 
@@ -114,7 +114,7 @@ export async function deactivateLedgerAssignments(db: Executor, args: { definiti
       .returning({ id: ledgerAssignments.id });
     changed += rows.length;
   }
-  await appendAudit(db, { at: now, actorId: args.actorId ?? null, action: 'ledger.unassign', subjectType: 'ledger_definition', subjectId: args.definitionId, after: { deactivated: changed } });
+  await appendAudit(db, { at: now, actorId: args.actorId ?? null, platform: 'cli', action: 'ledger.unassign', subjectType: 'ledger_definition', subjectId: args.definitionId, after: { deactivated: changed } });
   return changed;
 }
 
@@ -220,7 +220,7 @@ export async function loadLedgerEntry(db: Executor, entryId: number): Promise<Lo
  */
 export async function submitLedgerEntry(
   db: Executor,
-  args: { loaded: LoadedLedgerEntry; values: LedgerValues; actor: { id: number; name: string }; now: number },
+  args: { loaded: LoadedLedgerEntry; values: LedgerValues; actor: { id: number; name: string }; platform: AuditSource; now: number },
 ): Promise<LoadedLedgerEntry | null> {
   const { loaded, values, actor, now } = args;
   const s = loaded.state;
@@ -231,7 +231,7 @@ export async function submitLedgerEntry(
     .returning({ id: ledgerEntries.id });
   if (updated.length === 0) return null;
   await appendAudit(db, {
-    at: now, actorId: actor.id, action: 'ledger.submit', subjectType: 'ledger_entry', subjectId: s.id,
+    at: now, actorId: actor.id, platform: args.platform, action: 'ledger.submit', subjectType: 'ledger_entry', subjectId: s.id,
     before: { status: s.status, revision: s.revision, ...(s.status === 'returned' ? { values: loaded.values } : {}) },
     after: { status: 'submitted', revision: s.revision + 1, period: s.period, values },
   });
@@ -248,7 +248,7 @@ export async function submitLedgerEntry(
 /** Sends a submitted entry back to the filler, with the revision check and audit of a submit. */
 export async function returnLedgerEntry(
   db: Executor,
-  args: { loaded: LoadedLedgerEntry; comment: string; actorId: number; now: number },
+  args: { loaded: LoadedLedgerEntry; comment: string; actorId: number; platform: AuditSource; now: number },
 ): Promise<LoadedLedgerEntry | null> {
   const { loaded, comment, actorId, now } = args;
   const s = loaded.state;
@@ -259,7 +259,7 @@ export async function returnLedgerEntry(
     .returning({ id: ledgerEntries.id });
   if (updated.length === 0) return null;
   await appendAudit(db, {
-    at: now, actorId, action: 'ledger.return', subjectType: 'ledger_entry', subjectId: s.id,
+    at: now, actorId, platform: args.platform, action: 'ledger.return', subjectType: 'ledger_entry', subjectId: s.id,
     before: { status: s.status, revision: s.revision },
     after: { status: 'returned', revision: s.revision + 1, comment },
   });

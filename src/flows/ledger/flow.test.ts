@@ -3,13 +3,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { and, asc, eq } from 'drizzle-orm';
 import { auditLog, ledgerDefinitions, ledgerEntries, units } from '../../../db/schema';
 import { walk, type CardSpec, type DatePicker, type Input, type Select } from '../../../cards/kit';
-import { createHarness, fieldErrors } from '../../test/harness';
+import { actionOf, createHarness, fieldErrors } from '../../test/harness';
 import { loadLedgerEntry, returnLedgerEntry } from '../../store/ledger.repo';
 import { writeTransaction } from '../../store/serialize';
 
 type H = Awaited<ReturnType<typeof createHarness>>;
 
-const MOBILE = { cdcFiller: '13800000001', cdcHead: '13800000002', libFiller: '13800000003', evaluator: '13800000013' };
+const MOBILE = { cdcFiller: '13800000001', cdcHead: '13800000002', libFiller: '13800000003', evaluator: '13800000013', leader: '13800000014' };
 const REGISTRATION = '登记管理日常监管台账';
 const HAZARD = '月度隐患排查治理情况报告';
 
@@ -93,7 +93,7 @@ describe('ledger flow over HTTP', () => {
     expect(refused.toast).toEqual({ type: 'error', text: '有 2 处需要修改，未报送' });
     expect(fieldErrors(refused.card!)).toEqual({
       'f_complaints-received': '「本月收到（含转办）投诉举报件数」应填写数字，「三件」不是有效数字',
-      'f_within-scope': '请填写「是否按核准的宗旨和业务范围开展活动」',
+      'f_within-scope': '请选择「是否按核准的宗旨和业务范围开展活动」',
     });
     expect(controls(refused.card!).find((c) => c.name === 'f_main-work')).toMatchObject({ value: '本月按计划开展各项工作，情况正常。' });
     expect(await entryOf('县疾病预防控制中心', REGISTRATION)).toMatchObject({ status: 'pending', revision: 0, values: {} });
@@ -130,7 +130,7 @@ describe('ledger flow over HTTP', () => {
     const v0 = { id: 'ledger.submit', value: { entryId: entry.id, rev: 0 } };
     expect((await h.act(ids.cdcFiller, v0, form)).toast?.type).toBe('success');
     // The evaluators send it back (revision 2): the card built at revision 0 is stale.
-    await writeTransaction(h.db, async (tx) => returnLedgerEntry(tx, { loaded: (await loadLedgerEntry(tx, entry.id))!, comment: '整改率与已整改数不符', actorId: ids.evaluator, now: h.now() }));
+    await writeTransaction(h.db, async (tx) => returnLedgerEntry(tx, { loaded: (await loadLedgerEntry(tx, entry.id))!, comment: '整改率与已整改数不符', actorId: ids.evaluator, platform: 'local', now: h.now() }));
     const stale = await h.act(ids.cdcFiller, v0, { ...form, f_inspections: '7' });
     expect(stale.toast).toEqual({ type: 'warning', text: '该卡片已过期，请查看最新卡片后再操作' });
     expect(await entryOf('县疾病预防控制中心', HAZARD)).toMatchObject({ status: 'returned', revision: 2 });
@@ -142,6 +142,77 @@ describe('ledger flow over HTTP', () => {
     const again = await h.act(ids.cdcFiller, { id: 'ledger.submit', value: { entryId: entry.id, rev: 2 } }, { ...form, f_inspections: '7' });
     expect(again.toast?.text).toBe('台账已报送');
     expect(await entryOf('县疾病预防控制中心', HAZARD)).toMatchObject({ status: 'submitted', revision: 3, values: expect.objectContaining({ inspections: 7 }) });
+  });
+
+  it('refuses numbers that disagree (查实 > 收到) under the field, storing nothing', async () => {
+    const entry = await entryOf('县疾病预防控制中心', REGISTRATION);
+    const card = (await h.act(ids.cdcFiller, { id: 'ledger.open', value: { entryId: entry.id } })).card!;
+    const submit = { id: 'ledger.submit', value: { entryId: entry.id, rev: 0 } };
+    const form = { ...validForm(card), 'f_complaints-received': '2', 'f_complaints-substantiated': '3' };
+    const refused = await h.act(ids.cdcFiller, submit, form);
+    expect(refused.toast).toEqual({ type: 'error', text: '有 1 处需要修改，未报送' });
+    expect(fieldErrors(refused.card!)).toEqual({ 'f_complaints-substantiated': '经查实件数不能大于本月收到的投诉举报件数' });
+    expect(controls(refused.card!).find((c) => c.name === 'f_complaints-substantiated')).toMatchObject({ value: '3' });
+    expect(await entryOf('县疾病预防控制中心', REGISTRATION)).toMatchObject({ status: 'pending', revision: 0, values: {} });
+    expect(await ledgerAudit(entry.id)).toHaveLength(0);
+    expect((await h.act(ids.cdcFiller, submit, { ...form, 'f_complaints-substantiated': '2' })).toast?.text).toBe('台账已报送');
+  });
+
+  it('lets an evaluator return a submitted entry with a reason; the filler gets it back and submits again', async () => {
+    const entry = await entryOf('县疾病预防控制中心', HAZARD);
+    const form = validForm((await h.act(ids.cdcFiller, { id: 'ledger.open', value: { entryId: entry.id } })).card!);
+    expect((await h.act(ids.cdcFiller, { id: 'ledger.submit', value: { entryId: entry.id, rev: 0 } }, form)).toast?.text).toBe('台账已报送');
+
+    // The evaluator's card of the submitted entry carries 退回修改 at the entry's revision.
+    const review = (await h.act(ids.evaluator, { id: 'ledger.open', value: { entryId: entry.id } })).card!;
+    const back = actionOf(review, 'ledger.return');
+    expect(back).toEqual({ id: 'ledger.return', value: { entryId: entry.id, rev: 1 } });
+
+    // No reason: refused in Chinese under the field, nothing stored.
+    const empty = await h.act(ids.evaluator, back, { return_reason: '   ' });
+    expect(empty.toast).toEqual({ type: 'error', text: '退回时请填写退回原因，说明需要单位修改的内容' });
+    expect(fieldErrors(empty.card!)).toEqual({ return_reason: '退回时请填写退回原因，说明需要单位修改的内容' });
+    // Only an evaluator may return: the unit's filler and head, a leader and another unit's filler are refused.
+    for (const who of [ids.cdcFiller, ids.cdcHead, ids.leader, ids.libFiller]) {
+      const refused = await h.act(who, back, { return_reason: '我想改' });
+      expect(refused.toast).toEqual({ type: 'error', text: '无权限：您不是该事项的办理人，操作未生效' });
+      expect(refused.card).toBeUndefined();
+    }
+    expect(await entryOf('县疾病预防控制中心', HAZARD)).toMatchObject({ status: 'submitted', revision: 1, returnComment: null });
+    expect((await ledgerAudit(entry.id)).map((a) => a.action)).toEqual(['ledger.submit']);
+
+    const before = (await h.messages(ids.cdcFiller)).length;
+    const ok = await h.act(ids.evaluator, back, { return_reason: '已整改数与整改率不符，请核实' });
+    expect(ok.toast).toEqual({ type: 'success', text: '已退回单位修改' });
+    expect(hasForm(ok.card!)).toBe(false);
+    expect(JSON.stringify(ok.card)).toContain('退回意见：已整改数与整改率不符，请核实');
+    expect(await entryOf('县疾病预防控制中心', HAZARD)).toMatchObject({ status: 'returned', revision: 2, returnComment: '已整改数与整改率不符，请核实' });
+    const audit = await ledgerAudit(entry.id);
+    expect(audit.map((a) => [a.action, a.actorId])).toEqual([['ledger.submit', ids.cdcFiller], ['ledger.return', ids.evaluator]]);
+    expect(audit[1]!.after).toMatchObject({ status: 'returned', revision: 2, comment: '已整改数与整改率不符，请核实' });
+
+    // A second click from the same card changes nothing.
+    const twice = await h.act(ids.evaluator, back, { return_reason: '再退一次' });
+    expect(twice.toast).toEqual({ type: 'warning', text: '该台账当前不是已报送状态（尚未报送或已退回），无法退回' });
+    expect(await ledgerAudit(entry.id)).toHaveLength(2);
+
+    // The filler gets the entry back as a new card: the reason on top, the answers kept, 重新报送 at revision 2.
+    const msgs = await h.messages(ids.cdcFiller);
+    expect(msgs).toHaveLength(before + 1);
+    const back2 = msgs[msgs.length - 1]!;
+    expect(back2.subject).toBe(`ledger:${entry.id}`);
+    expect(JSON.stringify(back2.card)).toContain('已退回修改：已整改数与整改率不符，请核实。请修改后重新报送。');
+    expect(controls(back2.card).find((c) => c.name === 'f_inspections')).toMatchObject({ value: '3' });
+    const resubmit = actionOf(back2.card, 'ledger.submit');
+    expect(resubmit.value).toEqual({ entryId: entry.id, rev: 2 });
+    expect((await h.act(ids.cdcFiller, resubmit, { ...form, f_inspections: '5' }, { messageId: back2.id })).toast?.text).toBe('台账已报送');
+    expect(await entryOf('县疾病预防控制中心', HAZARD)).toMatchObject({ status: 'submitted', revision: 3, returnComment: null, values: expect.objectContaining({ inspections: 5 }) });
+
+    // The evaluator's card from revision 1 is stale now: refused, with the current card to act on.
+    const stale = await h.act(ids.evaluator, back, { return_reason: '请再核实' });
+    expect(stale.toast).toEqual({ type: 'warning', text: '该卡片已过期，请查看最新卡片后再操作' });
+    expect(actionOf(stale.card!, 'ledger.return').value).toEqual({ entryId: entry.id, rev: 3 });
+    expect(await entryOf('县疾病预防控制中心', HAZARD)).toMatchObject({ status: 'submitted', revision: 3 });
   });
 
   it('lets only the unit filler submit; another unit\'s filler gets 无权限, an evaluator a read-only card', async () => {
