@@ -5,7 +5,7 @@ import { ledgerFields, parseLedgerFile, type LedgerFile } from '../src/domain/le
 import { ledgerFieldName, parseLedgerForm } from '../src/domain/ledger-form';
 import { buildHelpCard } from './help.card';
 import { walk, type CardSpec, type DatePicker, type Element, type Input, type Select } from './kit';
-import { buildLedgerEntryCard, withLedgerTasks, type LedgerEntryView } from './ledger.card';
+import { buildLedgerEntryCard, withLedgerReviews, withLedgerTasks, type LedgerEntryView, type LedgerReviewView } from './ledger.card';
 import { renderCardHtml } from './render/html';
 import { renderFeishuCards } from './render/feishu';
 import { validateFeishuCard } from './render/feishu-validate';
@@ -199,5 +199,54 @@ describe('ledger rows on 我的待办', () => {
     expect(buttons.map((b) => b.type === 'button' && b.action?.id)).toEqual(['ledger.open', 'help.show']);
     expect(buttons[0]).toMatchObject({ action: { value: { entryId: 7 } } });
     expect(withLedgerTasks(base, { tasks: [], otherTodo: 0, today: '2026-11-30' })).toBe(base);
+  });
+});
+
+describe('待查阅的台账 on an evaluator\'s 我的待办', () => {
+  const NOW = Date.parse('2026-11-30T01:00:00Z');
+  const HOUR = 3_600_000;
+  const UNITS = ['县图书馆', '县疾病预防控制中心', '县文化馆'];
+  /** 23 submissions, newest first, one an hour before 09:00 on 30 November. */
+  const reviews: LedgerReviewView[] = Array.from({ length: 23 }, (_, i) => ({
+    entryId: 100 + i, definitionName: i % 2 ? '登记管理日常监管台账' : '月度隐患排查治理情况报告', period: '2026-11', unitName: UNITS[i % 3]!, submittedAt: NOW - i * 20 * HOUR,
+  }));
+  const base = buildHelpCard({ name: '黄淑芬', tasks: [], now: NOW });
+  const card = withLedgerReviews(base, { reviews: reviews.slice(0, 20), total: 23, windowDays: 10 });
+
+  it('lists the rows it is given with their unit, ledger, period and submission date, a 查看 button each, and counts the rest', () => {
+    expect(text(card)).toContain('**待查阅的台账**（近10个工作日报送，共 23 份）');
+    expect(text(card)).toContain('县图书馆 · 2026年11月月度隐患排查治理情况报告（2026年11月30日报送）');
+    expect(text(card)).toContain('县疾病预防控制中心 · 2026年11月登记管理日常监管台账（2026年11月29日报送）');
+    expect(text(card)).toContain('另有 3 份较早报送的台账未列出，以上为最近报送的 20 份。');
+    expect(text(card)).not.toContain('县文化馆 · 2026年11月月度隐患排查治理情况报告（2026年11月13日报送）'); // the 21st is not shown
+    const buttons = all(card).filter((e) => e.type === 'button');
+    expect(buttons.map((b) => b.type === 'button' && [b.label, b.action?.id, b.action?.value.entryId])).toEqual([
+      ...reviews.slice(0, 20).map((r) => ['查看', 'ledger.open', r.entryId]),
+      ['刷新待办', 'help.show', undefined],
+    ]);
+  });
+
+  it('is not a task: the count, colour and summary stay as they were', () => {
+    expect(card.header).toEqual(base.header);
+    expect(card.summary).toBe(base.summary);
+  });
+
+  it('says nothing of a rest when every row is shown, and adds nothing when there is none', () => {
+    const few = withLedgerReviews(base, { reviews: reviews.slice(0, 2), total: 2, windowDays: 10 });
+    expect(text(few)).toContain('共 2 份');
+    expect(text(few)).not.toContain('另有');
+    expect(all(few).filter((e) => e.type === 'button')).toHaveLength(3);
+    expect(withLedgerReviews(base, { reviews: [], total: 0, windowDays: 10 })).toBe(base);
+  });
+
+  it('follows the person\'s own ledger rows, and renders as one valid Feishu card at its largest', () => {
+    const tasks = [{ entryId: 7, definitionName: '月度隐患排查治理情况报告', period: '2026-11', unitName: '县图书馆', dueDate: '2026-11-25', status: 'pending' as const }];
+    const both = withLedgerReviews(withLedgerTasks(base, { tasks, otherTodo: 0, today: '2026-11-30' }), { reviews: reviews.slice(0, 20), total: 23, windowDays: 10 });
+    const ids = all(both).filter((e) => e.type === 'button').map((b) => b.type === 'button' && b.action?.value.entryId);
+    expect(ids.slice(0, 2)).toEqual([7, 100]);
+    const rendered = renderFeishuCards(both);
+    expect(rendered).toHaveLength(1);
+    expect(validateFeishuCard(rendered[0])).toEqual([]);
+    expect(() => renderCardHtml(both, { messageId: 1, actor: 'p1', nonce: 'n' })).not.toThrow();
   });
 });

@@ -3,10 +3,10 @@
  * (items grouped by aspect in collapsible panels, refused answers shown under their fields),
  * and as a read-only record once submitted or for the unit's head and evaluators (who may
  * return a submitted entry with a reason); plus the rows that list a person's open entries on
- * the 我的待办 card.
+ * the 我的待办 card, and the entries submitted recently on an evaluator's.
  */
 import { encodeAction } from './actions';
-import { actions, button, fields, md, notice, type CardSpec, type Element, type HeaderColor } from './kit';
+import { actions, button, divider, fields, md, notice, type CardSpec, type Element, type HeaderColor } from './kit';
 import { LEDGER_STATUS_TEXT, LEDGER_STATUS_TEXT_EN, ledgerFieldErrorText, ledgerFieldErrorTextFor } from './messages';
 import {
   dateZh,
@@ -23,7 +23,7 @@ import {
 import { ledgerFieldName, ledgerFormValues, RETURN_REASON_FIELD, type LedgerFieldError } from '../src/domain/ledger-form';
 import type { FormValues } from '../src/domain/self-evaluation';
 import { clip, cleanText } from '../src/domain/text';
-import { shanghaiDateTime } from '../src/domain/time';
+import { shanghaiDate, shanghaiDateTime } from '../src/domain/time';
 
 export interface LedgerEntryView {
   readonly entryId: number;
@@ -259,4 +259,41 @@ export function withLedgerTasks(card: CardSpec, args: { tasks: readonly LedgerTa
     elements: [...elements.slice(0, at), ...ledgerTaskRows(args.tasks, args.today), ...elements.slice(at)],
     summary: `您有 ${total} 项待办`,
   };
+}
+
+// ---------------------------------------------------------------------------- 待查阅的台账 (the evaluation office's 我的待办)
+
+export interface LedgerReviewView {
+  readonly entryId: number;
+  readonly definitionName: string;
+  readonly period: string;
+  readonly unitName: string;
+  /** Instant (ms) of the submission. */
+  readonly submittedAt: number;
+}
+
+/**
+ * The evaluator's 我的待办 with a "待查阅的台账" section before its refresh button: entries
+ * submitted within the last `windowDays` working days, newest first, each opening the entry
+ * (read-only with the 退回 form), and how many more there are than the rows shown. Reading is
+ * not a task that gets done, so the 待办 count stays as it is.
+ */
+export function withLedgerReviews(card: CardSpec, args: { reviews: readonly LedgerReviewView[]; total: number; windowDays: number }): CardSpec {
+  if (args.reviews.length === 0) return card;
+  const rest = args.total - args.reviews.length;
+  const section: Element[] = [
+    divider(),
+    md(`**待查阅的台账**（近${args.windowDays}个工作日报送，共 ${args.total} 份）`, `Ledgers to read (submitted in the last ${args.windowDays} working days: ${args.total})`),
+    ...args.reviews.map((r): Element => ({
+      type: 'columns',
+      columns: [
+        { weight: 3, elements: [md(`${r.unitName} · ${periodLabel(r.period)}${r.definitionName}（${dateZh(shanghaiDate(r.submittedAt))}报送）`)] },
+        { weight: 1, elements: [button({ label: '查看', labelEn: 'View', action: encodeAction('ledger.open', { entryId: r.entryId }) })] },
+      ],
+    })),
+  ];
+  if (rest > 0) section.push(md(`另有 ${rest} 份较早报送的台账未列出，以上为最近报送的 ${args.reviews.length} 份。`, `${rest} earlier submissions not listed.`));
+  const refresh = card.elements.findIndex((e) => e.type === 'button' && e.action?.id === 'help.show');
+  const at = refresh === -1 ? card.elements.length : refresh;
+  return { ...card, elements: [...card.elements.slice(0, at), ...section, ...card.elements.slice(at)] };
 }

@@ -67,4 +67,6 @@ export const ledgerEntries = sqliteTable('ledger_entries', {
   index('ledger_entries_status_due_idx').on(t.status, t.dueDate),
   index('ledger_entries_period_idx').on(t.period, t.definitionId),
   index('ledger_entries_unit_idx').on(t.unitId, t.status),
+  // The evaluators' 待查阅的台账: submitted entries, newest submissions first.
+  index('ledger_entries_status_submitted_idx').on(t.status, t.submittedAt),
 ]);

@@ -29,7 +29,7 @@ import { prepared } from './prepared';
 const chunks = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n));
 
 /** One query, one text cell: rows built as JSON by SQLite and parsed once (fast at 10,000 units). */
-async function jsonRows<T>(db: Executor, query: SQL): Promise<T[]> {
+export async function jsonRows<T>(db: Executor, query: SQL): Promise<T[]> {
   const rows = await db.values<[string | null]>(sql`SELECT json_group_array(json(r)) FROM (${query})`);
   return JSON.parse(rows[0]?.[0] ?? '[]') as T[];
 }

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { walk, type CardSpec } from '../../../cards/kit';
 import { actionOf, createHarness } from '../../test/harness';
+import { reviewWindowStart } from './handlers';
 
 type H = Awaited<ReturnType<typeof createHarness>>;
 
@@ -73,5 +74,16 @@ describe('direct messages and the help card', () => {
     const after = (await h.messages(ids.filler)).find((m) => m.id === original.id)!;
     expect([...walk(after.card.elements)].some((e) => e.type === 'form')).toBe(false);
     expect(text(after.card)).toContain('待签发');
+  });
+});
+
+describe('the window of 待查阅的台账', () => {
+  const at = (iso: string) => Date.parse(iso);
+  it('starts at midnight of the 10th working day back, today counting when it is one (holidays and 调休 as the calendar has them)', () => {
+    expect(reviewWindowStart(at('2026-11-30T09:00:00+08:00'))).toBe(at('2026-11-17T00:00:00+08:00')); // a Monday
+    expect(reviewWindowStart(at('2026-12-05T09:00:00+08:00'))).toBe(at('2026-11-23T00:00:00+08:00')); // a Saturday: from Friday back
+    expect(reviewWindowStart(at('2026-12-06T23:59:59+08:00'))).toBe(at('2026-11-23T00:00:00+08:00'));
+    // 8 October 2026: 国庆 1–7 October and 中秋 25 September off, Sunday 20 September worked.
+    expect(reviewWindowStart(at('2026-10-08T10:00:00+08:00'))).toBe(at('2026-09-18T00:00:00+08:00'));
   });
 });

@@ -1,10 +1,10 @@
 /** The ledger (台账) flow at HTTP level through app.request(), on the demo seed in a temporary libSQL file. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { and, asc, eq } from 'drizzle-orm';
-import { auditLog, ledgerDefinitions, ledgerEntries, units } from '../../../db/schema';
+import { auditLog, campaigns, identities, ledgerAssignments, ledgerDefinitions, ledgerEntries, people, roles, units } from '../../../db/schema';
 import { walk, type CardSpec, type DatePicker, type Input, type Select } from '../../../cards/kit';
 import { actionOf, createHarness, fieldErrors } from '../../test/harness';
-import { loadLedgerEntry, returnLedgerEntry } from '../../store/ledger.repo';
+import { assignLedger, ensureLedgerEntries, loadLedgerEntry, returnLedgerEntry } from '../../store/ledger.repo';
 import { writeTransaction } from '../../store/serialize';
 
 type H = Awaited<ReturnType<typeof createHarness>>;
@@ -240,5 +240,93 @@ describe('ledger flow over HTTP', () => {
     expect(await ledgerAudit(entry.id)).toHaveLength(0);
     const missing = await h.act(ids.cdcFiller, { id: 'ledger.open', value: { entryId: 999_999 } });
     expect(missing.toast?.text).toContain('未找到');
+  });
+
+  describe('待查阅的台账 on the evaluation office\'s 我的待办', () => {
+    const REVIEWS = '待查阅的台账';
+    const DAY = 86_400_000;
+
+    async function submitAs(personId: number, entryId: number) {
+      const form = validForm((await h.act(personId, { id: 'ledger.open', value: { entryId } })).card!);
+      const rev = (await loadLedgerEntry(h.db, entryId))!.state.revision;
+      expect((await h.act(personId, { id: 'ledger.submit', value: { entryId, rev } }, form)).toast?.text).toBe('台账已报送');
+    }
+
+    /** A person holding only the evaluator role, for one campaign, known to the simulator as p<id>. */
+    async function evaluatorOf(campaignId: number, name: string, mobile: string) {
+      const [p] = await h.db.insert(people).values({ name, mobile, createdAt: h.now() }).returning({ id: people.id });
+      await h.db.insert(identities).values({ personId: p!.id, platform: 'local', externalId: `p${p!.id}` });
+      await h.db.insert(roles).values({ personId: p!.id, role: 'evaluator', unitId: null, campaignId, createdAt: h.now() });
+      return p!.id;
+    }
+
+    it('lists a submitted entry; 查看 opens it with the 退回 form; once returned the unit has it again and the list drops it', async () => {
+      expect(JSON.stringify((await help(ids.evaluator)).card)).not.toContain(REVIEWS);
+      const entry = await entryOf('县疾病预防控制中心', HAZARD);
+      await submitAs(ids.cdcFiller, entry.id);
+
+      const listed = await help(ids.evaluator);
+      const listedText = JSON.stringify(listed.card);
+      expect(listedText).toContain(`**${REVIEWS}**（近10个工作日报送，共 1 份）`);
+      expect(listedText).toContain(`县疾病预防控制中心 · 2026年11月${HAZARD}（2026年11月30日报送）`);
+      // Reading is not a task: the evaluator's count is the 启动单位自评 alone.
+      expect(listed.card.header.tags?.[0]?.text).toBe('1 项待办');
+      // A leader cannot return, and gets no such list.
+      expect(JSON.stringify((await help(ids.leader)).card)).not.toContain(REVIEWS);
+
+      const opened = await h.act(ids.evaluator, rowAction(listed.card, HAZARD, 'ledger.open'), {}, { messageId: listed.id });
+      expect(opened.toast?.text).toBe('已打开台账');
+      expect(opened.card!.header.title).toBe(`2026年11月 ${HAZARD}`);
+      const back = actionOf(opened.card!, 'ledger.return');
+      expect(back).toEqual({ id: 'ledger.return', value: { entryId: entry.id, rev: 1 } });
+      expect((await h.act(ids.evaluator, back, { return_reason: '整改率与已整改数不符，请核实' }, { messageId: listed.id })).toast?.text).toBe('已退回单位修改');
+
+      const fillerMsgs = await h.messages(ids.cdcFiller);
+      expect(JSON.stringify(fillerMsgs[fillerMsgs.length - 1]!.card)).toContain('已退回修改：整改率与已整改数不符，请核实。');
+      expect(JSON.stringify((await help(ids.cdcFiller)).card)).toContain(`**修改台账**：县疾病预防控制中心 · 2026年11月${HAZARD}`);
+      expect(JSON.stringify((await help(ids.evaluator)).card)).not.toContain(REVIEWS);
+    });
+
+    it('keeps a submission for 10 working days', async () => {
+      await submitAs(ids.cdcFiller, (await entryOf('县疾病预防控制中心', HAZARD)).id);
+      h.advance(11 * DAY + 12 * 3_600_000); // Friday 11 December, 21:00: 30 November is still one of the last 10 working days
+      expect(JSON.stringify((await help(ids.evaluator)).card)).toContain(`县疾病预防控制中心 · 2026年11月${HAZARD}（2026年11月30日报送）`);
+      h.advance(2 * DAY + 12 * 3_600_000); // Monday 14 December, 09:00
+      expect(JSON.stringify((await help(ids.evaluator)).card)).not.toContain(REVIEWS);
+    });
+
+    it('shows a campaign-scoped evaluator the entries of that campaign only', async () => {
+      const [demo] = await h.db.select().from(campaigns);
+      const [other] = await h.db.insert(campaigns).values({ schemeId: demo!.schemeId, name: '另一评估', year: 2026, createdAt: h.now() }).returning({ id: campaigns.id });
+      const ofDemo = await evaluatorOf(demo!.id, '钱评估', '13900000091');
+      const ofOther = await evaluatorOf(other!.id, '赵评估', '13900000092');
+      // The registration ledger kept by the 疾控中心 for the demo campaign too, besides its standing one.
+      const [registration] = await h.db.select().from(ledgerDefinitions).where(eq(ledgerDefinitions.name, REGISTRATION));
+      const standing = await entryOf('县疾病预防控制中心', HAZARD);
+      await writeTransaction(h.db, async (tx) => {
+        await assignLedger(tx, { definitionId: registration!.id, unitIds: [standing.unitId], campaignId: demo!.id }, h.now());
+        await ensureLedgerEntries(tx, h.now());
+      });
+      const [row] = await h.db.select({ e: ledgerEntries }).from(ledgerEntries)
+        .innerJoin(ledgerAssignments, eq(ledgerAssignments.id, ledgerEntries.assignmentId))
+        .where(and(eq(ledgerAssignments.campaignId, demo!.id), eq(ledgerEntries.period, '2026-11')));
+      const campaignEntry = row!.e;
+      expect(campaignEntry).toMatchObject({ unitId: standing.unitId, definitionId: registration!.id, status: 'pending' });
+      await submitAs(ids.cdcFiller, standing.id);
+      await submitAs(ids.cdcFiller, campaignEntry.id);
+
+      // The office-wide evaluator sees both, the demo campaign's evaluator that campaign's entry alone, the other campaign's none.
+      expect(JSON.stringify((await help(ids.evaluator)).card)).toContain('共 2 份');
+      const demoHelp = await help(ofDemo);
+      const demoText = JSON.stringify(demoHelp.card);
+      expect(demoText).toContain('共 1 份');
+      expect(demoText).toContain(`县疾病预防控制中心 · 2026年11月${REGISTRATION}（2026年11月30日报送）`);
+      expect(demoText).not.toContain(HAZARD);
+      expect(rowAction(demoHelp.card, REGISTRATION, 'ledger.open').value).toEqual({ entryId: campaignEntry.id });
+      expect(actionOf((await h.act(ofDemo, rowAction(demoHelp.card, REGISTRATION, 'ledger.open'))).card!, 'ledger.return').value).toEqual({ entryId: campaignEntry.id, rev: 1 });
+      expect(JSON.stringify((await help(ofOther)).card)).not.toContain(REVIEWS);
+      // And what it is not shown, it could not open either.
+      expect((await h.act(ofOther, { id: 'ledger.open', value: { entryId: campaignEntry.id } })).toast?.text).toContain('无权限');
+    });
   });
 });

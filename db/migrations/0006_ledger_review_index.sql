@@ -1,0 +1,1 @@
+CREATE INDEX `ledger_entries_status_submitted_idx` ON `ledger_entries` (`status`,`submitted_at`);
