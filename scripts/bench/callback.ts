@@ -1,50 +1,34 @@
 /**
- * callback: 64 concurrent signed, encrypted form submissions (自评 draft saves, each a real
- * database write) against the real server on a libSQL file, beside a bare Hono endpoint on the
- * same machine in the same run. Each virtual user saves its own unit's form and takes the
- * next revision from the card in the answer, as the Feishu client would.
+ * callback: signed, encrypted Feishu callbacks against the real server on a libSQL file.
+ *
+ * `npm run bench -- callback [perUser=30] [seconds=30] [rate=100]`
+ *
+ * 1. Closed loop: 64 virtual users each save their own unit's 自评 draft `perUser` times, one
+ *    click after the other's answer, taking the next revision from the card in the answer as
+ *    the Feishu client would; then the same requests against a bare Hono endpoint on the same
+ *    machine in the same run. `ratio` = lvzhi's throughput / the bare endpoint's.
+ * 2. Open loop (callback-open.ts): `rate` requests per second for `seconds` on a fixed
+ *    schedule, a mix of draft saves, submits and 我的待办 messages, latency counted from each
+ *    request's scheduled time: `p99_ms_at_<rate>`. `seconds` = 0 skips it.
+ *
+ * `errors` is both loops' errors together (also given apart as closed_errors, open_errors).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMockFeishu } from '../../src/platforms/feishu/mock-server';
-import { encryptFeishu, feishuSignature } from '../../src/platforms/feishu/verify';
+import { APP_ID, ENCRYPT_KEY, TOKEN, cardClick, formFields, readAnswer, type Target } from './callback-requests';
+import { openLoop, openLoopUnits } from './callback-open';
 import { createBenchDatabase, freePort, percentile, startChild, stopChild } from './setup';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ENCRYPT_KEY = 'bench-encrypt-key';
-const TOKEN = 'bench-token';
+const USERS = 64;
 
-interface Target { evaluationId: number; openId: string }
-
-async function payload(t: Target, rev: number, n: number, scoreField: string) {
-  const envelope = {
-    schema: '2.0',
-    header: { event_id: `bench-${t.evaluationId}-${n}-${Math.random().toString(36).slice(2)}`, token: TOKEN, create_time: String(Date.now() * 1000), event_type: 'card.action.trigger', tenant_key: 'tk', app_id: 'cli_bench' },
-    event: {
-      operator: { open_id: t.openId },
-      token: 'c-bench',
-      action: { tag: 'button', name: 'btn_1', value: { a: 'self-eval.save', v: { evaluationId: t.evaluationId, version: 1, rev } }, form_value: { [scoreField]: String(n % 10), report: `第${n}次保存` } },
-      context: { open_message_id: `om_${t.evaluationId}` },
-    },
-  };
-  const body = JSON.stringify({ encrypt: await encryptFeishu(ENCRYPT_KEY, JSON.stringify(envelope)) });
-  const ts = String(Math.floor(Date.now() / 1000));
-  const nonce = Math.random().toString(36).slice(2);
-  return { body, headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': ts, 'x-lark-request-nonce': nonce, 'x-lark-signature': await feishuSignature(ts, nonce, ENCRYPT_KEY, body) } };
-}
-
-/** The save button's revision in the answer card: what the next click would carry. */
-function nextRev(answer: string): number | null {
-  const m = /"a":"self-eval\.save","v":\{[^}]*"rev":(\d+)/.exec(answer);
-  return m ? Number(m[1]) : null;
-}
-
-/** The revision each unit's card is at, carried from one phase to the next. */
+/** The revision each unit's card is at, carried from the warm-up to the measured run. */
 const revs = new Map<number, number>();
 
-async function load(url: string, targets: Target[], perUser: number, scoreField: string, followRev: boolean) {
+async function closedLoop(url: string, targets: readonly Target[], perUser: number, scoreField: string, followRev: boolean) {
   const latencies: number[] = [];
   let errors = 0;
   const started = performance.now();
@@ -52,16 +36,16 @@ async function load(url: string, targets: Target[], perUser: number, scoreField:
     targets.map(async (t) => {
       let rev = revs.get(t.evaluationId) ?? 0;
       for (let n = 0; n < perUser; n++) {
-        const p = await payload(t, rev, n, scoreField);
+        const p = await cardClick(t, 'self-eval.save', rev, { [scoreField]: String(n % 10), report: `第${n}次保存` });
         const t0 = performance.now();
         const res = await fetch(url, { method: 'POST', body: p.body, headers: p.headers });
         const text = await res.text();
         latencies.push(performance.now() - t0);
         if (res.status !== 200) errors++;
         if (followRev) {
-          const r = nextRev(text);
-          if (r === null || !text.includes('草稿已保存')) errors++;
-          if (r !== null) rev = r;
+          const a = readAnswer(text);
+          if (a.rev === null || a.toast !== '草稿已保存') errors++;
+          if (a.rev !== null) rev = a.rev;
         }
       }
       if (followRev) revs.set(t.evaluationId, rev);
@@ -72,41 +56,83 @@ async function load(url: string, targets: Target[], perUser: number, scoreField:
   return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), rps: latencies.length / seconds, errors, requests: latencies.length };
 }
 
+function numberArg(raw: string | undefined, fallback: number, name: string, min: number): number {
+  const v = raw === undefined ? fallback : Number(raw);
+  if (!Number.isFinite(v) || v < min) throw new Error(`callback: ${name} must be a number ≥ ${min}, got ${raw}`);
+  return v;
+}
+
+const ms = (x: number) => Number(x.toFixed(2));
+
 export async function run(args: string[]) {
-  const users = 64;
-  const perUser = Number(args[0] ?? 30);
+  const perUser = numberArg(args[0], 30, 'perUser', 1);
+  const seconds = numberArg(args[1], 30, 'seconds', 0);
+  const rate = numberArg(args[2], 100, 'rate', 1);
+  const open = seconds > 0 ? openLoopUnits(rate, seconds) : { saveUnits: 0, submitUnits: 0 };
   const dir = mkdtempSync(join(tmpdir(), 'lvzhi-bench-'));
-  const mock = await startMockFeishu({ appId: 'cli_bench', appSecret: 'bench-secret', rateLimits: { perSecond: 1e6, perMinute: 1e9, perUserPerSecond: 1e6 } });
+  const dbUrl = `file:${join(dir, 'bench.db')}`;
+  // The mock's clock is this process's performance.now(), so card arrival times compare with scheduled times.
+  const mock = await startMockFeishu({ appId: APP_ID, appSecret: 'bench-secret', rateLimits: { perSecond: 1e6, perMinute: 1e9, perUserPerSecond: 1e6 }, now: () => performance.now() });
   const children = [];
   try {
-    const { targets } = await createBenchDatabase(`file:${join(dir, 'bench.db')}`, users, Date.now());
-    // The first leaf indicator of the demo scheme (1.1) has id 2: 大项 1 is row 1.
-    const scoreField = 'score_2';
+    const { targets } = await createBenchDatabase(dbUrl, USERS + open.saveUnits + open.submitUnits, Date.now());
+    const fields = await formFields(dbUrl);
     const port = await freePort();
     const server = await startChild(join(ROOT, 'src/runtime/node.ts'), {
-      PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `file:${join(dir, 'bench.db')}`, SEED_DEMO: 'false',
-      FEISHU_APP_ID: 'cli_bench', FEISHU_APP_SECRET: 'bench-secret', FEISHU_ENCRYPT_KEY: ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN: TOKEN, FEISHU_DOMAIN: mock.url,
+      PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: dbUrl, SEED_DEMO: 'false',
+      FEISHU_APP_ID: APP_ID, FEISHU_APP_SECRET: 'bench-secret', FEISHU_ENCRYPT_KEY: ENCRYPT_KEY, FEISHU_VERIFICATION_TOKEN: TOKEN, FEISHU_DOMAIN: mock.url,
     }, `http://127.0.0.1:${port}/healthz`);
     children.push(server);
     const barePort = await freePort();
     const bare = await startChild(join(ROOT, 'scripts/bench/bare-server.ts'), { PORT: String(barePort) }, `http://127.0.0.1:${barePort}/healthz`);
     children.push(bare);
+    const webhook = `http://127.0.0.1:${port}/feishu/webhook`;
+    const closedUsers = targets.slice(0, USERS);
 
-    await load(`http://127.0.0.1:${port}/feishu/webhook`, targets.slice(0, users), 2, scoreField, true); // warm-up
-    const real = await load(`http://127.0.0.1:${port}/feishu/webhook`, targets.slice(0, users), perUser, scoreField, true);
-    const baseline = await load(`http://127.0.0.1:${barePort}/feishu/webhook`, targets.slice(0, users), perUser, scoreField, false);
-    console.error(`lvzhi: ${real.requests} requests, ${real.errors} errors; bare: ${baseline.requests} requests`);
-    return {
-      p50_ms: Number(real.p50.toFixed(2)),
-      p99_ms: Number(real.p99.toFixed(2)),
+    await closedLoop(webhook, closedUsers, 2, fields.scoreField, true); // warm-up
+    const real = await closedLoop(webhook, closedUsers, perUser, fields.scoreField, true);
+    const baseline = await closedLoop(`http://127.0.0.1:${barePort}/feishu/webhook`, closedUsers, perUser, fields.scoreField, false);
+    console.error(`closed loop: lvzhi ${real.requests} requests, ${real.errors} errors; bare ${baseline.requests} requests`);
+    const closed = {
+      p50_ms: ms(real.p50),
+      p99_ms: ms(real.p99),
       rps: Number(real.rps.toFixed(1)),
       bare_rps: Number(baseline.rps.toFixed(1)),
       // With 64 users in a closed loop, latency is concurrency / throughput (Little's law):
       // the bare endpoint's own latency is the floor any real handler sits above.
-      bare_p50_ms: Number(baseline.p50.toFixed(2)),
-      bare_p99_ms: Number(baseline.p99.toFixed(2)),
+      bare_p50_ms: ms(baseline.p50),
+      bare_p99_ms: ms(baseline.p99),
       ratio: Number((real.rps / baseline.rps).toFixed(3)),
-      errors: real.errors,
+      closed_errors: real.errors,
+    };
+    if (seconds === 0) return { ...closed, errors: real.errors };
+
+    const o = await openLoop({
+      url: webhook, rate, seconds, mock, scoreField: fields.scoreField, submitForm: fields.submit,
+      saveUnits: targets.slice(USERS, USERS + open.saveUnits),
+      submitUnits: targets.slice(USERS + open.saveUnits, USERS + open.saveUnits + open.submitUnits),
+    });
+    console.error(`open loop: ${o.sent} requests at ${rate}/s (${o.saves} saves over ${o.saveUnits} units, ${o.submits} submits, ${o.messages} messages), ${o.errors} errors`);
+    for (const [what, count] of o.errorKinds) console.error(`  ${count} × ${what}`);
+    return {
+      ...closed,
+      offered_rps: rate,
+      open_seconds: seconds,
+      [`p99_ms_at_${rate}`]: ms(o.p99),
+      open_p50_ms: ms(o.p50),
+      open_max_ms: ms(o.max),
+      // How late this generator itself sent (counted in the latencies above): large means the load machine, not lvzhi, lagged.
+      max_send_lag_ms: ms(o.maxSendLag),
+      answered_rps: Number(o.answered_rps.toFixed(1)),
+      saves: o.saves,
+      stale_answers: o.stale,
+      submits: o.submits,
+      submitted: o.submitted,
+      todo_messages: o.messages,
+      todo_cards: o.cards,
+      todo_card_p99_ms: ms(o.cardP99),
+      open_errors: o.errors,
+      errors: real.errors + o.errors,
     };
   } finally {
     for (const c of children) await stopChild(c);
