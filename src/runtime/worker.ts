@@ -54,7 +54,7 @@ function feishuFor(config: FeishuConfig): Feishu {
   const key = JSON.stringify([config.appId, config.appSecret, config.domain, config.rate]);
   if (feishuCache?.key !== key) {
     const client = createFeishuClient({ appId: config.appId, appSecret: config.appSecret, domain: config.domain });
-    const limiter = createRateLimiter({ perSecond: config.rate.perSecond, perMinute: config.rate.perMinute, perKeyPerSecond: config.rate.perUserPerSecond, marginMs: 50 });
+    const limiter = createRateLimiter({ perSecond: config.rate.perSecond, perMinute: config.rate.perMinute, perKeyPerSecond: config.rate.perUserPerSecond });
     feishuCache = { key, feishu: { config, client, limiter } };
   }
   return { ...feishuCache.feishu, config };

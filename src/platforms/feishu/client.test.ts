@@ -1,10 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFeishuClient, FeishuError, toFeishuError, type FeishuClient, type FeishuClientConfig } from './client';
+import { createFeishuClient, FeishuError, type FeishuClient, type FeishuClientConfig, type HttpAnswer } from './client';
 import { startMockFeishu, type MockFeishu, type MockOptions } from './mock-server';
 
 const APP = { appId: 'cli_test0000000001', appSecret: 's3cret' };
 const card = (title: string) => ({ schema: '2.0', config: { update_multi: true }, header: { title: { tag: 'plain_text', content: title } }, body: { elements: [] } });
 const titleOf = (c: unknown) => (c as { header: { title: { content: string } } }).header.title.content;
+
+/** An answer as a transport returns it. */
+const answer = (status: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer => ({
+  status,
+  header: (name) => headers[name] ?? null,
+  text: typeof body === 'string' ? body : JSON.stringify(body),
+});
 
 /** Runs `p`, expecting a FeishuError, and returns it. */
 async function feishuError(p: Promise<unknown>): Promise<FeishuError> {
@@ -220,16 +227,57 @@ describe('feishu client against the mock', () => {
     await start();
   });
 
-  it('classifies errors the SDK throws without an answer', () => {
-    expect(toFeishuError(new Error('failed to get tenant_access_token, code: 10003, msg: invalid param'))).toMatchObject({ kind: 'permanent', code: 10003 });
-    expect(toFeishuError(new Error('failed to get tenant_access_token, code: unknown, msg: no message'))).toMatchObject({ kind: 'transient', code: null });
-    expect(toFeishuError({ isAxiosError: true, message: 'timeout of 10ms exceeded', code: 'ECONNABORTED' })).toMatchObject({ kind: 'transient', code: null });
-    expect(toFeishuError({ isAxiosError: true, message: 'x', response: { status: 429, headers: { 'x-ogw-ratelimit-reset': '52' }, data: { code: 99991400, msg: 'request trigger frequency limit' } } })).toMatchObject({
-      kind: 'rate_limited',
-      resetSeconds: 52,
+  it('calls without a token share one token fetch', async () => {
+    await Promise.all(['a', 'b', 'c', 'd'].map((x) => client.sendCard(`ou_${x}`, card(x), `s-${x}`)));
+    expect(mock.state.requestsByRoute.token).toBe(1);
+    expect(mock.state.messages).toHaveLength(4);
+  });
+
+  it('classifies answers a mock cannot give: plain-text errors, a 400 frequency limit, no code, a token answer without a token', async () => {
+    const answers: HttpAnswer[] = [];
+    const fake = createFeishuClient({ ...APP, domain: 'https://open.feishu.cn', transport: async (url) => (url.includes('tenant_access_token') ? answer(200, { code: 0, tenant_access_token: 't-1', expire: 7200 }) : answers.shift()!) });
+    answers.push(answer(429, 'Too Many Requests', { 'x-ogw-ratelimit-reset': '3' }));
+    expect(await feishuError(fake.sendCard('ou_a', card('x'), 'f-1'))).toMatchObject({ kind: 'rate_limited', code: null, resetSeconds: 3, msg: 'Too Many Requests' });
+    answers.push(answer(400, { code: 99991400, msg: 'old API limit' }));
+    expect(await feishuError(fake.sendCard('ou_a', card('x'), 'f-2'))).toMatchObject({ kind: 'rate_limited', code: 99991400, resetSeconds: 1 });
+    answers.push(answer(429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-reset': '52' }));
+    expect(await feishuError(fake.sendCard('ou_a', card('x'), 'f-3'))).toMatchObject({ kind: 'rate_limited', resetSeconds: 52 });
+    answers.push(answer(502, '<html>bad gateway</html>'));
+    expect(await feishuError(fake.sendCard('ou_a', card('x'), 'f-4'))).toMatchObject({ kind: 'transient', code: null, detail: { status: 502 } });
+    answers.push(answer(200, { data: {} }));
+    expect(await feishuError(fake.sendCard('ou_a', card('x'), 'f-5'))).toMatchObject({ kind: 'transient', code: null, msg: 'answer without a code' });
+    answers.push(answer(200, { code: 0, data: { message_id: 'om_1' } }));
+    expect(await fake.sendCard('ou_a', card('x'), 'f-6')).toEqual({ messageId: 'om_1' });
+
+    const noToken = createFeishuClient({ ...APP, domain: 'https://open.feishu.cn', transport: async () => answer(200, { code: 0, msg: 'ok' }) });
+    expect(await feishuError(noToken.sendCard('ou_a', card('x'), 'f-7'))).toMatchObject({ kind: 'transient', detail: { api: 'tenant_access_token' } });
+    const refused = createFeishuClient({ ...APP, domain: 'https://open.feishu.cn', transport: () => Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } })) });
+    const e = await feishuError(refused.sendCard('ou_a', card('x'), 'f-8'));
+    expect(e).toMatchObject({ kind: 'transient', code: null });
+    expect(e.msg).toContain('ECONNREFUSED');
+  });
+
+  it('sends the documented request: JSON with charset, the bearer token, receive_id_type and the stringified card', async () => {
+    const seen: Array<{ url: string; method: string; headers: Readonly<Record<string, string>>; body: unknown }> = [];
+    const fake = createFeishuClient({
+      ...APP,
+      domain: 'lark',
+      transport: async (url, req) => {
+        seen.push({ url, method: req.method, headers: req.headers, body: JSON.parse(req.body) });
+        return url.includes('tenant_access_token') ? answer(200, { code: 0, tenant_access_token: 't-abc', expire: 7200 }) : answer(200, { code: 0, data: { message_id: 'om_9' } });
+      },
     });
-    expect(toFeishuError({ isAxiosError: true, message: 'x', response: { status: 400, headers: {}, data: { code: 99991400, msg: 'old API limit' } } })).toMatchObject({ kind: 'rate_limited', resetSeconds: 1 });
-    expect(toFeishuError({ isAxiosError: true, message: 'x', response: { status: 429, headers: { 'x-ogw-ratelimit-reset': '3' }, data: 'Too Many Requests' } })).toMatchObject({ kind: 'rate_limited', code: null, resetSeconds: 3 });
-    expect(toFeishuError({ isAxiosError: true, message: 'x', response: { status: 502, headers: {}, data: '<html>bad gateway</html>' } })).toMatchObject({ kind: 'transient', code: null });
+    await fake.sendCard('ou_a', card('一'), 'u-1');
+    await fake.patchCard('om_9', card('二'));
+    expect(seen.map((r) => [r.method, r.url])).toEqual([
+      ['POST', 'https://open.larksuite.com/open-apis/auth/v3/tenant_access_token/internal'],
+      ['POST', 'https://open.larksuite.com/open-apis/im/v1/messages?receive_id_type=open_id'],
+      ['PATCH', 'https://open.larksuite.com/open-apis/im/v1/messages/om_9'],
+    ]);
+    expect(seen[0]!.body).toEqual({ app_id: APP.appId, app_secret: APP.appSecret });
+    expect(seen[0]!.headers).toEqual({ 'content-type': 'application/json; charset=utf-8' });
+    expect(seen[1]!.headers).toEqual({ 'content-type': 'application/json; charset=utf-8', authorization: 'Bearer t-abc' });
+    expect(seen[1]!.body).toEqual({ receive_id: 'ou_a', msg_type: 'interactive', content: JSON.stringify(card('一')), uuid: 'u-1' });
+    expect(seen[2]!.body).toEqual({ content: JSON.stringify(card('二')) });
   });
 });

@@ -1,8 +1,10 @@
-import * as lark from '@larksuiteoapi/node-sdk';
-
-/** FEISHU_DOMAIN: `feishu`, `lark`, or a base URL (a local mock in tests). */
-export function sdkDomain(domain: string): lark.Domain | string {
-  if (domain === 'feishu') return lark.Domain.Feishu;
-  if (domain === 'lark') return lark.Domain.Lark;
+/**
+ * FEISHU_DOMAIN (`feishu`, `lark`, or a base URL such as a local mock) → the Open API's base
+ * URL, the hosts the SDK's own Domain.Feishu / Domain.Lark stand for. Plain strings, so the
+ * sending path needs no SDK; the SDK's WSClient takes a base URL as well.
+ */
+export function feishuBaseUrl(domain: string): string {
+  if (domain === 'feishu') return 'https://open.feishu.cn';
+  if (domain === 'lark') return 'https://open.larksuite.com';
   return domain.replace(/\/+$/, '');
 }

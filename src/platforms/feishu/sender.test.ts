@@ -178,6 +178,61 @@ describe('feishu sender', () => {
     expect(took).toBeGreaterThanOrEqual(3000);
   });
 
+  it('a wait that ran late counts from when the call really went out: the next window is not crowded', async () => {
+    await mock.close();
+    await startMock({ rateLimits: { perSecond: 2, perMinute: Infinity, perUserPerSecond: Infinity }, now: h.now });
+    // The first wait overshoots by 300 ms (a busy event loop); the others are punctual.
+    let late = 300;
+    const sleep = async (ms: number) => {
+      h.advance(ms + late);
+      late = 0;
+    };
+    for (let i = 0; i < 5; i++) await send(wang, `late-${i}`);
+    const limiter = createRateLimiter({ perSecond: 2, perMinute: Infinity, perKeyPerSecond: Infinity });
+    expect(await drainOutbox(deps(), createFeishuSender(h.deps, client, { render, limiter, now: h.now, sleep, unrecordedAtStart: 0 }))).toEqual({ sent: 5, failed: 0 });
+    expect(mock.state.rateLimited).toBe(0);
+    expect(maxInWindow(mock.state.messages.map((m) => m.created), 1000)).toBeLessThanOrEqual(2);
+  });
+
+  it('a wait that ends early (a timer on a busy event loop) is waited out: no call goes before its slot', async () => {
+    await mock.close();
+    await startMock({ rateLimits: { perSecond: 1, perMinute: Infinity, perUserPerSecond: Infinity }, now: h.now });
+    // Every sleep wakes after half the time asked for.
+    const sleep = async (ms: number) => h.advance(Math.ceil(ms / 2));
+    for (let i = 0; i < 3; i++) await send(wang, `early-${i}`);
+    const limiter = createRateLimiter({ perSecond: 1, perMinute: Infinity, perKeyPerSecond: Infinity });
+    expect(await drainOutbox(deps(), createFeishuSender(h.deps, client, { render, limiter, now: h.now, sleep, unrecordedAtStart: 0 }))).toEqual({ sent: 3, failed: 0 });
+    expect(mock.state.rateLimited).toBe(0);
+    const at = mock.state.messages.map((m) => m.created);
+    expect([at[1]! - at[0]!, at[2]! - at[1]!]).toEqual([1000, 1000]);
+  });
+
+  it('a sender started right after another one died counts what that one sent: no burst into Feishu\'s full window', async () => {
+    // The mock and both senders share the test's clock; sleeping moves it on.
+    await mock.close();
+    await startMock({ rateLimits: { perSecond: 4, perMinute: Infinity, perUserPerSecond: Infinity }, now: h.now });
+    const sleep = async (ms: number) => h.advance(ms);
+    const limits: RateLimits = { perSecond: 4, perMinute: Infinity, perKeyPerSecond: Infinity };
+    const people8 = (await h.db.select({ id: people.id }).from(people)).map((p) => p.id).slice(0, 8);
+    const mapped = new Set((await h.db.select().from(identities).where(eq(identities.platform, 'feishu'))).map((i) => i.personId));
+    await h.db.insert(identities).values(people8.filter((id) => !mapped.has(id)).map((id) => ({ personId: id, platform: 'feishu' as const, externalId: `ou_p${id}` })));
+    for (const id of people8.slice(0, 3)) await send(id, `before-${id}`);
+    const first = createFeishuSender(h.deps, client, { render, limiter: createRateLimiter(limits), now: h.now, sleep, unrecordedAtStart: 0 });
+    expect(await drainOutbox(deps(), first)).toEqual({ sent: 3, failed: 0 });
+    const diedAt = h.now();
+    // Its last call reached Feishu, but the process died before writing it down.
+    await client.sendCard(OU_WANG, render(card('in flight'))[0], 'unrecorded-1');
+    h.advance(300);
+    for (const id of people8.slice(3)) await send(id, `after-${id}`);
+    const next = createFeishuSender(h.deps, client, { render, limiter: createRateLimiter(limits), now: h.now, sleep, unrecordedAtStart: 1 });
+    expect(await drainOutbox(deps(), next)).toEqual({ sent: 5, failed: 0 });
+    expect(mock.state.rateLimited).toBe(0);
+    const later = mock.state.messages.filter((m) => titleOf(m.card).startsWith('after-'));
+    expect(later).toHaveLength(5);
+    expect(Math.min(...later.map((m) => m.created))).toBeGreaterThanOrEqual(diedAt + 1000);
+    expect(maxInWindow(mock.state.messages.map((m) => m.created), 1000)).toBeLessThanOrEqual(4);
+  });
+
   it('a 429 pauses every send of the app until its reset: queued cards wait instead of knocking on the closed window', async () => {
     // The app's real quota (4/s) is below what the limiter allows; the mock and the sender share the test's clock.
     await mock.close();

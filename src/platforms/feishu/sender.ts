@@ -13,6 +13,11 @@
  * onto the outbox: rate_limited → RetryLater (not an attempt), permanent → PermanentFailure
  * (row failed at once), transient → a normal failed attempt with backoff.
  *
+ * Each call reports to the limiter when it went out and when its answer came, so the limiter
+ * counts it when Feishu can have seen it, not when it was scheduled; and the first call of a
+ * sender reads from the outbox what was sent in the last minute (by a process that has just
+ * died, say), so a restart does not open with a burst into Feishu's still-full windows.
+ *
  * A rate limit holds more than the refused call. The gateway's 429 (99991400, per API × app,
  * with x-ogw-ratelimit-reset) pauses every call of that API for the app until the reset, in
  * the limiter all senders share, and the drain stops offering cards to it; the IM API's
@@ -21,14 +26,12 @@
 import type { CardSpec } from '../../../cards/kit';
 import type { Deps } from '../../deps';
 import { PermanentFailure, RetryLater, type Delivery, type DeliveryRecord, type Sender } from '../../outbox/sender';
-import type { RateLimiter, RateLimits } from '../../outbox/rate-limit';
+import type { RateLimiter } from '../../outbox/rate-limit';
 import { latestMessage, recordDelivered, replaceMessageCard, type OutboxPayload, type OutboxRow } from '../../store/outbox.repo';
 import { setMessageDelivery } from '../../store/outbox-status.repo';
+import { sentSince } from '../../store/outbox-history.repo';
 import { identityOf } from '../../store/org.repo';
 import { FeishuError, type FeishuClient } from './client';
-
-/** The documented limits for sending (per app: 50/s and 1000/min; per user 5/s), with a jitter margin. */
-export const FEISHU_SEND_LIMITS: RateLimits = { perSecond: 50, perMinute: 1000, perKeyPerSecond: 5, marginMs: 50 };
 
 export const NOT_BOUND = '未绑定飞书账号';
 
@@ -39,7 +42,18 @@ export interface FeishuSenderOptions {
   /** The limiter's clock, paired with `sleep`; only differences matter (default performance.now(), as the default sleep is real). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * How many calls a process that stopped just before this one may have had answered but not
+   * yet recorded (its drain's concurrency); counted as made when this sender starts (default 16).
+   */
+  unrecordedAtStart?: number;
 }
+
+/** How far back the outbox is read when a sender starts: Feishu's longest window, a minute, and a second more. */
+const HISTORY_MS = 61_000;
+
+/** Limiters already told about the calls made before their first sender started (once each: a Worker builds a sender per request). */
+const remembering = new WeakMap<RateLimiter, Promise<void>>();
 
 /** The send uuid of part `part` of an outbox row: stable across retries and restarts. */
 export function sendUuid(row: Pick<OutboxRow, 'id' | 'createdAt'>, part: number): string {
@@ -58,7 +72,7 @@ const personScope = (key: string) => `feishu-user:${key}`;
 const joinIds = (ids: readonly string[]) => ids.join(',');
 const splitIds = (s: string | null) => (s ? s.split(',').filter(Boolean) : []);
 
-export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<FeishuClient, 'sendCard' | 'patchCard' | 'urgent'>, opts: FeishuSenderOptions): Sender {
+export function createFeishuSender(deps: Pick<Deps, 'db' | 'log' | 'clock'>, client: Pick<FeishuClient, 'sendCard' | 'patchCard' | 'urgent'>, opts: FeishuSenderOptions): Sender {
   const now = opts.now ?? (() => performance.now());
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
@@ -72,14 +86,44 @@ export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<
     if (person > t) throw new RetryLater(person - t, `feishu paused sending to ${key}`);
   };
 
+  const rememberEarlierCalls = async () => {
+    try {
+      const wall = deps.clock();
+      const t = now();
+      const sent = await sentSince(deps.db, PLATFORM, wall - HISTORY_MS);
+      const unrecorded = Array.from({ length: opts.unrecordedAtStart ?? 16 }, () => ({ atMs: t }));
+      limiter.remember([...sent.map((r) => ({ key: r.externalId, atMs: t - (wall - r.sentAt) })), ...unrecorded]);
+    } catch (e) {
+      // Not knowing them risks a 429 at worst, which is handled: send anyway.
+      deps.log.error('feishu sender could not read the recent sends', { error: e instanceof Error ? e.message : String(e) });
+    }
+  };
+  const remembered = () => {
+    let done = remembering.get(limiter);
+    if (!done) remembering.set(limiter, (done = rememberEarlierCalls()));
+    return done;
+  };
+
   const paced = async <T>(key: string, api: string, run: () => Promise<T>): Promise<T> => {
+    await remembered();
     checkPaused(key, api);
-    const wait = limiter.reserve(key, now());
-    if (wait > 0) {
-      await sleep(wait);
+    const asked = now();
+    const slot = limiter.reserve(key, asked);
+    if (slot.waitMs > 0) {
+      // A timer can fire early on a busy event loop (its clock is read once per turn), and the
+      // limiter counts on no call going before its slot: sleep again until the slot has come.
+      for (let before = asked, left = slot.waitMs; left > 0; ) {
+        await sleep(left);
+        const t = now();
+        // A clock that does not move with the sleep (a test's fixed clock) would never get there.
+        if (t === before) break;
+        before = t;
+        left = asked + slot.waitMs - t;
+      }
       // A pause may have begun while this call waited for its turn.
       checkPaused(key, api);
     }
+    slot.sent(now());
     try {
       return await run();
     } catch (e) {
@@ -95,6 +139,8 @@ export function createFeishuSender(deps: Pick<Deps, 'db' | 'log'>, client: Pick<
       }
       if (e.kind === 'permanent') throw new PermanentFailure(`飞书拒绝: ${e.message}`);
       throw e;
+    } finally {
+      slot.answered(now());
     }
   };
 

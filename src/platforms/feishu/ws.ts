@@ -9,7 +9,7 @@ import type { FeishuConfig } from '../../config/env';
 import type { Bot } from '../../bot/router';
 import type { Deps } from '../../deps';
 import { handleFeishuPayload, type FeishuRouteOptions } from './routes';
-import { sdkDomain } from './domain';
+import { feishuBaseUrl } from './domain';
 
 interface Frame {
   headers: Array<{ key: string; value: string }>;
@@ -23,7 +23,7 @@ interface WsInternals {
 }
 
 export function createFeishuLongConnection(deps: Deps, bot: Bot, cfg: FeishuConfig, opts: FeishuRouteOptions) {
-  const ws = new lark.WSClient({ appId: cfg.appId, appSecret: cfg.appSecret, domain: sdkDomain(cfg.domain), loggerLevel: lark.LoggerLevel.warn });
+  const ws = new lark.WSClient({ appId: cfg.appId, appSecret: cfg.appSecret, domain: feishuBaseUrl(cfg.domain), loggerLevel: lark.LoggerLevel.warn });
   const internals = ws as unknown as WsInternals;
   // SDK 1.74 handles only frames of type "event"; card callbacks may come as type "card"
   // (reports differ), so both are treated alike rather than silently dropped.
