@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { identities, inboundEvents, outbox } from '../../db/schema';
+import { campaigns, identities, inboundEvents, outbox } from '../../db/schema';
 import { buildDeps, silentLogger } from '../deps';
 import { holdWriteLock, readOnlyDb } from '../test/db-faults';
 import { createHarness } from '../test/harness';
-import { createBot } from './router';
+import { createBot, type ActionHandler } from './router';
 import type { InboundEvent } from './inbound';
 
 type H = Awaited<ReturnType<typeof createHarness>>;
@@ -143,6 +143,22 @@ describe('bot router', () => {
       ['late:local:late-a', Number(actor.slice(1)), '最终卡片'],
       ['late:local:late-b', Number(actor.slice(1)), '最终卡片'],
     ]);
+  });
+
+  it("runs a handler's preload with the claim and hands it the results; a duplicate runs nothing", async () => {
+    const bot = createBot(buildDeps(h.db, { clock: h.now, log: silentLogger }));
+    const seen: unknown[] = [];
+    const handler: ActionHandler<'campaign.progress'> = Object.assign(
+      async (ctx: Parameters<ActionHandler<'campaign.progress'>>[0]) => {
+        seen.push(ctx.preloaded);
+        return { toast: { type: 'info' as const, text: '好' } };
+      },
+      { preload: (db: typeof h.db, value: { campaignId: number }) => [db.select({ name: campaigns.name }).from(campaigns).where(eq(campaigns.id, value.campaignId))] },
+    );
+    bot.on('campaign.progress', handler);
+    expect((await bot.handle(event('pre-1'))).toast?.text).toBe('好');
+    expect((await bot.handle(event('pre-1'))).toast?.text).toBe('好');
+    expect(seen).toEqual([[[{ name: expect.any(String) }]]]);
   });
 
   it('keeps the same event key from two platforms apart', async () => {

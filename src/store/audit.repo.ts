@@ -1,6 +1,8 @@
-import { asc, eq, and } from 'drizzle-orm';
+import { asc, eq, and, sql } from 'drizzle-orm';
 import { auditLog } from '../../db/schema';
+import { bind, runStatements, type Statement } from './batch';
 import type { Executor } from './db';
+import { prepared } from './prepared';
 import type { Platform } from './org.repo';
 
 /**
@@ -22,15 +24,22 @@ export interface AuditEntry {
 }
 
 export async function appendAudit(db: Executor, e: AuditEntry): Promise<void> {
-  await db.insert(auditLog).values({
-    at: e.at,
-    actorId: e.actorId,
-    platform: e.platform,
-    action: e.action,
-    subjectType: e.subjectType,
-    subjectId: String(e.subjectId),
-    before: e.before ?? null,
-    after: e.after ?? null,
+  await runStatements([auditStatement(db, e)]);
+}
+
+/** The insert of an audit entry, for a write batch (prepared once per database handle). */
+export function auditStatement(db: Executor, e: AuditEntry): Statement {
+  const insert = prepared(db, 'audit', (d) =>
+    d.insert(auditLog).values({
+      at: sql.placeholder('at'), actorId: sql.placeholder('actorId'), platform: sql.placeholder('platform'), action: sql.placeholder('action'),
+      // Encoded here: a JSON column's encoder would store an absent value as the text 'null', not NULL.
+      subjectType: sql.placeholder('subjectType'), subjectId: sql.placeholder('subjectId'), before: sql`${sql.placeholder('before')}`, after: sql`${sql.placeholder('after')}`,
+    }).prepare(),
+  );
+  const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+  return bind(insert, {
+    at: e.at, actorId: e.actorId, platform: e.platform, action: e.action, subjectType: e.subjectType, subjectId: String(e.subjectId),
+    before: json(e.before), after: json(e.after),
   });
 }
 

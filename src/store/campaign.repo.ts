@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { campaignStages, campaignUnits, campaigns, indicators, schemes, selfEvaluations, selfEvaluationVersions, units } from '../../db/schema';
 import type { StageState } from '../domain/campaign';
 import type { Indicator } from '../domain/self-evaluation';
@@ -32,8 +32,21 @@ export async function listCampaigns(db: Executor): Promise<CampaignSummary[]> {
   }));
 }
 
+/** One campaign with its stages: one statement (the stages as a JSON column). */
 export async function getCampaign(db: Executor, id: number): Promise<CampaignSummary | null> {
-  return (await listCampaigns(db)).find((c) => c.id === id) ?? null;
+  const rows = await db
+    .select({
+      id: campaigns.id, name: campaigns.name, year: campaigns.year, status: campaigns.status, schemeId: campaigns.schemeId, schemeName: schemes.name,
+      stages: sql<string>`(SELECT json_group_array(json_array(s.stage, s.status, s.due_at)) FROM (
+        SELECT stage, status, due_at FROM campaign_stages WHERE campaign_id = ${campaigns.id} ORDER BY ordinal) s)`,
+    })
+    .from(campaigns)
+    .innerJoin(schemes, eq(schemes.id, campaigns.schemeId))
+    .where(eq(campaigns.id, id));
+  const c = rows[0];
+  if (!c) return null;
+  const stages = (JSON.parse(c.stages) as Array<[StageState['stage'], StageState['status'], number | null]>).map(([stage, status, dueAt]) => ({ stage, status, dueAt }));
+  return { ...c, stages };
 }
 
 export async function campaignUnitList(db: Executor, campaignId: number) {
@@ -113,16 +126,19 @@ export interface ProgressRow {
   updatedAt: number | null;
 }
 
+/** Each unit of the campaign with its 自评's state, if it has one: one statement. */
 export async function selfEvaluationProgress(db: Executor, campaignId: number): Promise<ProgressRow[]> {
-  const us = await campaignUnitList(db, campaignId);
-  const evs = await db.select().from(selfEvaluations).where(eq(selfEvaluations.campaignId, campaignId));
-  return us.map((u) => {
-    const ev = evs.find((e) => e.unitId === u.id);
-    return {
-      unitId: u.id, unitName: u.name, groupName: u.groupName,
-      evaluationId: ev?.id ?? null, status: ev?.status ?? null, version: ev?.currentVersion ?? null, updatedAt: ev?.updatedAt ?? null,
-    };
-  });
+  const rows = await db
+    .select({
+      unitId: units.id, unitName: units.name, groupName: units.groupName,
+      evaluationId: selfEvaluations.id, status: selfEvaluations.status, version: selfEvaluations.currentVersion, updatedAt: selfEvaluations.updatedAt,
+    })
+    .from(campaignUnits)
+    .innerJoin(units, eq(units.id, campaignUnits.unitId))
+    .leftJoin(selfEvaluations, and(eq(selfEvaluations.campaignId, campaignUnits.campaignId), eq(selfEvaluations.unitId, campaignUnits.unitId)))
+    .where(eq(campaignUnits.campaignId, campaignId))
+    .orderBy(asc(units.id));
+  return rows;
 }
 
 export const STAGE_ORDER = ['notice', 'self_evaluation', 'on_site', 'rating', 'report', 'rectification', 'grading'] as const;

@@ -1,23 +1,21 @@
-import { and, eq, inArray, isNull, or, asc, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, or, asc, type Placeholder } from 'drizzle-orm';
 import { identities, people, roles, units } from '../../db/schema';
 import type { Actor, RoleGrant, RoleName } from '../domain/roles';
 import type { Executor } from './db';
-import { prepared } from './prepared';
 
 export type Platform = 'local' | 'feishu' | 'dingtalk';
 
-export async function findActorByIdentity(db: Executor, platform: Platform, externalId: string): Promise<Actor | null> {
-  // One round trip (this runs on every click): the person with each of their roles as a row.
-  const query = prepared(db, 'actorByIdentity', (d) =>
-    d
-      .select({ personId: people.id, name: people.name, role: roles.role, unitId: roles.unitId, campaignId: roles.campaignId })
-      .from(identities)
-      .innerJoin(people, eq(people.id, identities.personId))
-      .leftJoin(roles, eq(roles.personId, people.id))
-      .where(and(eq(identities.platform, sql.placeholder('platform')), eq(identities.externalId, sql.placeholder('externalId'))))
-      .prepare(),
-  );
-  const rows = await query.all({ platform, externalId });
+/** The person behind an identity, with each of their roles as a row (toActor folds them). */
+export function actorQuery(db: Executor, platform: Platform | Placeholder, externalId: string | Placeholder) {
+  return db
+    .select({ personId: people.id, name: people.name, role: roles.role, unitId: roles.unitId, campaignId: roles.campaignId })
+    .from(identities)
+    .innerJoin(people, eq(people.id, identities.personId))
+    .leftJoin(roles, eq(roles.personId, people.id))
+    .where(and(eq(identities.platform, platform), eq(identities.externalId, externalId)));
+}
+
+export function toActor(rows: ReadonlyArray<{ personId: number; name: string; role: RoleName | null; unitId: number | null; campaignId: number | null }>): Actor | null {
   const first = rows[0];
   if (!first) return null;
   const grants = rows.flatMap((r) => (r.role ? [{ role: r.role, unitId: r.unitId, campaignId: r.campaignId }] : []));
@@ -26,30 +24,6 @@ export async function findActorByIdentity(db: Executor, platform: Platform, exte
 
 export async function rolesOf(db: Executor, personId: number): Promise<RoleGrant[]> {
   return db.select({ role: roles.role, unitId: roles.unitId, campaignId: roles.campaignId }).from(roles).where(eq(roles.personId, personId));
-}
-
-/** The fillers and heads of a unit and the evaluators of its campaign, in one query. */
-export async function peopleAroundUnit(db: Executor, scope: { campaignId: number; unitId: number }) {
-  const query = prepared(db, 'peopleAroundUnit', (d) =>
-    d
-      .selectDistinct({ id: people.id, name: people.name, role: roles.role, unitId: roles.unitId })
-      .from(roles)
-      .innerJoin(people, eq(people.id, roles.personId))
-      .where(
-        and(
-          or(and(inArray(roles.role, ['filler', 'unit_head']), eq(roles.unitId, sql.placeholder('unitId'))), eq(roles.role, 'evaluator')),
-          or(isNull(roles.campaignId), eq(roles.campaignId, sql.placeholder('campaignId'))),
-        ),
-      )
-      .orderBy(asc(people.id))
-      .prepare(),
-  );
-  const rows = await query.all({ unitId: scope.unitId, campaignId: scope.campaignId });
-  const pick = (role: RoleName, ofUnit: boolean) => {
-    const seen = new Set<number>();
-    return rows.filter((r) => r.role === role && (!ofUnit || r.unitId === scope.unitId) && !seen.has(r.id) && seen.add(r.id)).map((r) => ({ id: r.id, name: r.name }));
-  };
-  return { fillers: pick('filler', true), heads: pick('unit_head', true), evaluators: pick('evaluator', false) };
 }
 
 /** People holding a role for a unit (or, with no unit, for the campaign), in this campaign or all. */
@@ -67,6 +41,16 @@ export async function peopleWithRole(
     .where(and(...conds))
     .orderBy(asc(people.id));
   return rows;
+}
+
+/** People holding any of these roles in a campaign (or in all), with the role: one statement for several audiences. */
+export async function peopleWithRoles(db: Executor, roleNames: readonly RoleName[], campaignId: number): Promise<Array<{ id: number; name: string; role: RoleName }>> {
+  return db
+    .selectDistinct({ id: people.id, name: people.name, role: roles.role })
+    .from(roles)
+    .innerJoin(people, eq(people.id, roles.personId))
+    .where(and(inArray(roles.role, [...roleNames]), or(isNull(roles.campaignId), eq(roles.campaignId, campaignId))))
+    .orderBy(asc(people.id));
 }
 
 export interface PersonListing {

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, exists, gt, inArray, lte, notExists, notInArray, sq
 import { alias } from 'drizzle-orm/sqlite-core';
 import { identities, messages, outbox } from '../../db/schema';
 import type { CardSpec } from '../../cards/kit';
+import type { Statement } from './batch';
 import type { Executor } from './db';
 import { prepared } from './prepared';
 
@@ -23,8 +24,14 @@ export interface OutboxPayload {
 }
 
 export async function enqueue(db: Executor, msgs: readonly OutboundMessage[], now: number): Promise<void> {
-  if (msgs.length === 0) return;
-  await db
+  const statement = enqueueStatement(db, msgs, now);
+  if (statement) await statement;
+}
+
+/** The insert of queued messages, for a write batch; null when there are none. */
+export function enqueueStatement(db: Executor, msgs: readonly OutboundMessage[], now: number): Statement | null {
+  if (msgs.length === 0) return null;
+  return db
     .insert(outbox)
     .values(msgs.map((m) => ({ dedupeKey: m.dedupeKey, kind: m.kind, personId: m.personId, subject: m.subject, payload: (m.urgent ? { card: m.card, urgent: m.urgent } : { card: m.card }) satisfies OutboxPayload, nextAttemptAt: now, createdAt: now })))
     .onConflictDoNothing({ target: outbox.dedupeKey });

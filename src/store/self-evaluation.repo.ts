@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql, type Placeholder, type SQL } from 'drizzle-orm';
 import { campaignStages, campaigns, reviewDecisions, selfEvaluationItems, selfEvaluationVersions, selfEvaluations, units } from '../../db/schema';
 import type { Decision, EvaluationState, Indicator, ItemInput } from '../domain/self-evaluation';
 import { indicatorsOf } from './campaign.repo';
+import { bind, errorMatches, runStatements, type Statement } from './batch';
 import type { Executor } from './db';
 import { prepared } from './prepared';
 
@@ -35,42 +36,62 @@ export interface LoadedEvaluation {
   lastReturn: (ReviewView & { version: number }) | null;
 }
 
-export async function loadEvaluation(db: Executor, evaluationId: number): Promise<LoadedEvaluation | null> {
-  // One round trip for the evaluation, its campaign, unit, 自评 stage and current version:
-  // this runs on every click.
-  const query = prepared(db, 'loadEvaluation', (d) =>
-    d
-      .select({
-        ev: selfEvaluations,
-        campaign: { id: campaigns.id, name: campaigns.name, year: campaigns.year, schemeId: campaigns.schemeId },
-        unit: { id: units.id, name: units.name, groupName: units.groupName },
-        stageStatus: campaignStages.status,
-        version: selfEvaluationVersions,
-      })
-      .from(selfEvaluations)
-      .innerJoin(campaigns, eq(campaigns.id, selfEvaluations.campaignId))
-      .innerJoin(units, eq(units.id, selfEvaluations.unitId))
-      .innerJoin(selfEvaluationVersions, and(eq(selfEvaluationVersions.evaluationId, selfEvaluations.id), eq(selfEvaluationVersions.version, selfEvaluations.currentVersion)))
-      .leftJoin(campaignStages, and(eq(campaignStages.campaignId, selfEvaluations.campaignId), eq(campaignStages.stage, 'self_evaluation')))
-      .where(eq(selfEvaluations.id, sql.placeholder('id')))
-      .limit(1)
-      .prepare(),
-  );
-  const rows = await query.all({ id: evaluationId });
-  const row = rows[0];
-  if (!row) return null;
-  const current = { ...versionView(row.version), items: await itemsOf(db, row.version.id) };
-  let lastReturn: LoadedEvaluation['lastReturn'] = null;
-  if (row.ev.currentVersion > 1) {
-    const prev = await db
-      .select({ d: reviewDecisions, version: selfEvaluationVersions.version })
-      .from(reviewDecisions)
-      .innerJoin(selfEvaluationVersions, eq(selfEvaluationVersions.id, reviewDecisions.versionId))
-      .where(and(eq(selfEvaluationVersions.evaluationId, evaluationId), eq(selfEvaluationVersions.version, row.ev.currentVersion - 1), eq(reviewDecisions.decision, 'return')))
-      .orderBy(desc(reviewDecisions.id))
-      .limit(1);
-    if (prev[0]) lastReturn = { ...toReview(prev[0].d), version: prev[0].version };
-  }
+/** Who is around an evaluation's unit: its fillers and heads, and the campaign's evaluators. */
+export interface PeopleAround {
+  fillers: Array<{ id: number; name: string }>;
+  heads: Array<{ id: number; name: string }>;
+  evaluators: Array<{ id: number; name: string }>;
+}
+
+/** An evaluation as a click needs it: with the people its cards go to. */
+export type EvaluationForAction = LoadedEvaluation & { around: PeopleAround };
+
+// The version's items, and the decision that returned the previous version, as JSON columns of
+// the evaluation's row: the whole evaluation is one statement (one round trip), on every click.
+const itemsJson = sql<string>`(SELECT json_group_array(json_array(i.indicator_id, i.claimed_score, i.explanation, json(i.evidence_links)))
+  FROM self_evaluation_items i WHERE i.version_id = ${selfEvaluationVersions.id})`;
+const lastReturnJson = sql<string | null>`(SELECT json_array(d.stage, d.decision, d.comment, json(d.item_comments), d.decided_at, d.reviewer_id, pv.version)
+  FROM review_decisions d JOIN self_evaluation_versions pv ON pv.id = d.version_id
+  WHERE pv.evaluation_id = ${selfEvaluations.id} AND pv.version = ${selfEvaluations.currentVersion} - 1 AND d.decision = 'return'
+  ORDER BY d.id DESC LIMIT 1)`;
+// The unit's fillers and heads and the campaign's evaluators (a grant without a campaign counts in every one).
+const aroundJson = sql<string>`(SELECT json_group_array(json_array(a.id, a.name, a.role, a.unit_id)) FROM (
+  SELECT DISTINCT p.id, p.name, r.role, r.unit_id FROM roles r JOIN people p ON p.id = r.person_id
+  WHERE ((r.role IN ('filler', 'unit_head') AND r.unit_id = ${selfEvaluations.unitId}) OR r.role = 'evaluator')
+    AND (r.campaign_id IS NULL OR r.campaign_id = ${selfEvaluations.campaignId})
+  ORDER BY p.id) a)`;
+
+function evaluationQuery(d: Executor, withPeople: boolean, id: number | Placeholder) {
+  return d
+    .select({
+      ev: selfEvaluations,
+      campaign: { id: campaigns.id, name: campaigns.name, year: campaigns.year, schemeId: campaigns.schemeId },
+      unit: { id: units.id, name: units.name, groupName: units.groupName },
+      stageStatus: campaignStages.status,
+      version: selfEvaluationVersions,
+      items: itemsJson,
+      lastReturn: lastReturnJson,
+      around: withPeople ? aroundJson : sql<string>`'[]'`,
+    })
+    .from(selfEvaluations)
+    .innerJoin(campaigns, eq(campaigns.id, selfEvaluations.campaignId))
+    .innerJoin(units, eq(units.id, selfEvaluations.unitId))
+    .innerJoin(selfEvaluationVersions, and(eq(selfEvaluationVersions.evaluationId, selfEvaluations.id), eq(selfEvaluationVersions.version, selfEvaluations.currentVersion)))
+    .leftJoin(campaignStages, and(eq(campaignStages.campaignId, selfEvaluations.campaignId), eq(campaignStages.stage, 'self_evaluation')))
+    .where(eq(selfEvaluations.id, id))
+    .limit(1);
+}
+
+type EvaluationRow = Awaited<ReturnType<typeof evaluationQuery>>[number];
+
+type ItemJson = [number, number | null, string, string[]];
+type ReturnJson = [ReviewView['stage'], ReviewView['decision'], string, Record<string, string>, number, number, number];
+
+async function toLoaded(db: Executor, row: EvaluationRow): Promise<LoadedEvaluation> {
+  const items = (JSON.parse(row.items) as ItemJson[])
+    .map(([indicatorId, claimedScore, explanation, evidenceLinks]) => ({ indicatorId, claimedScore, explanation, evidenceLinks }))
+    .sort((a, b) => a.indicatorId - b.indicatorId);
+  const r = row.lastReturn ? (JSON.parse(row.lastReturn) as ReturnJson) : null;
   return {
     state: {
       id: row.ev.id, campaignId: row.ev.campaignId, unitId: row.ev.unitId, status: row.ev.status,
@@ -80,13 +101,38 @@ export async function loadEvaluation(db: Executor, evaluationId: number): Promis
     unit: row.unit,
     dueAt: row.ev.dueAt,
     indicators: await indicatorsOf(db, row.campaign.schemeId),
-    current,
-    lastReturn,
+    current: { ...versionView(row.version), items },
+    lastReturn: r ? { stage: r[0], decision: r[1], comment: r[2], itemComments: r[3], decidedAt: r[4], reviewerId: r[5], version: r[6] } : null,
   };
 }
 
-function toReview(d: typeof reviewDecisions.$inferSelect): ReviewView {
-  return { stage: d.stage, decision: d.decision, comment: d.comment, itemComments: d.itemComments, decidedAt: d.decidedAt, reviewerId: d.reviewerId };
+/** The evaluation with its campaign, unit, 自评 stage, current version and last return: one statement. */
+export async function loadEvaluation(db: Executor, evaluationId: number): Promise<LoadedEvaluation | null> {
+  const rows = await prepared(db, 'loadEvaluation', (d) => evaluationQuery(d, false, sql.placeholder('id')).prepare()).all({ id: evaluationId });
+  return rows[0] ? toLoaded(db, rows[0]) : null;
+}
+
+/** As loadEvaluation, with the people around the unit, still one statement: what a click on it reads. */
+export async function loadEvaluationForAction(db: Executor, evaluationId: number): Promise<EvaluationForAction | null> {
+  const rows = await prepared(db, 'loadEvaluationForAction', (d) => evaluationQuery(d, true, sql.placeholder('id')).prepare()).all({ id: evaluationId });
+  return evaluationForAction(db, rows);
+}
+
+/** loadEvaluationForAction's statement, for a batch (the click's claim: see ActionHandler.preload). */
+export function evaluationForActionQuery(db: Executor, evaluationId: number): Statement {
+  return bind(prepared(db, 'loadEvaluationForAction', (d) => evaluationQuery(d, true, sql.placeholder('id')).prepare()), { id: evaluationId });
+}
+
+/** The evaluation from what evaluationForActionQuery returned. */
+export async function evaluationForAction(db: Executor, result: unknown): Promise<EvaluationForAction | null> {
+  const row = (result as EvaluationRow[])[0];
+  if (!row) return null;
+  const people = (JSON.parse(row.around) as Array<[number, string, string, number | null]>).sort((a, b) => a[0] - b[0]);
+  const pick = (role: string, ofUnit: boolean) => {
+    const seen = new Set<number>();
+    return people.filter(([id, , r, unitId]) => r === role && (!ofUnit || unitId === row.ev.unitId) && !seen.has(id) && seen.add(id)).map(([id, name]) => ({ id, name }));
+  };
+  return { ...(await toLoaded(db, row)), around: { fillers: pick('filler', true), heads: pick('unit_head', true), evaluators: pick('evaluator', false) } };
 }
 
 export async function loadVersion(db: Executor, evaluationId: number, version: number): Promise<VersionView | null> {
@@ -135,44 +181,53 @@ export async function decisionsOf(db: Executor, evaluationId: number) {
     .orderBy(asc(reviewDecisions.id));
 }
 
+export interface TransitionArgs {
+  loaded: LoadedEvaluation;
+  decision: Decision;
+  actorId: number;
+  now: number;
+  content?: { report: string; items: readonly ItemInput[] };
+  review?: { stage: 'head' | 'evaluator'; decision: 'sign' | 'accept' | 'return'; comment: string; itemComments: Record<string, string> };
+}
+
 /**
- * Applies a decided transition in the caller's transaction. The evaluation row is updated
- * only if it is still at the revision the decision was made on; otherwise nothing is written
- * and null is returned (a concurrent click won). On success it returns the evaluation as it
- * now is, built from what was written rather than read back.
+ * A decided transition as statements to run in one transaction (a batch), and the evaluation as
+ * it will be once they ran, built from what is written rather than read back.
+ *
+ * The first statement checks the revision the decision was made on: when a concurrent click
+ * moved it on, it sets the revision to NULL, which the column refuses, so the transaction
+ * stops there and nothing is written (isStaleRevision tells that error from others). A batch
+ * cannot branch on an UPDATE's row count, so this is how it refuses to go on.
+ * When the transition opens the next version, `finish` takes the batch's results and fills in
+ * the new version's id.
  */
-export async function applyTransition(
-  db: Executor,
-  args: {
-    loaded: LoadedEvaluation;
-    decision: Decision;
-    actorId: number;
-    now: number;
-    content?: { report: string; items: readonly ItemInput[] };
-    review?: { stage: 'head' | 'evaluator'; decision: 'sign' | 'accept' | 'return'; comment: string; itemComments: Record<string, string> };
-  },
-): Promise<LoadedEvaluation | null> {
+export function transitionStatements(db: Executor, args: TransitionArgs): { statements: Statement[]; after: LoadedEvaluation; finish: (results: readonly unknown[]) => LoadedEvaluation } {
   const { loaded, decision, actorId, now } = args;
   const ev = loaded.state;
-  const updated = await db
-    .update(selfEvaluations)
-    .set({ status: decision.status, currentVersion: decision.currentVersion, revision: ev.revision + 1, updatedAt: now })
-    .where(and(eq(selfEvaluations.id, ev.id), eq(selfEvaluations.revision, ev.revision)))
-    .returning({ id: selfEvaluations.id });
-  if (updated.length === 0) return null;
+  const check = prepared(db, 'transition', (d) =>
+    d
+      .update(selfEvaluations)
+      .set({
+        status: sql`${sql.placeholder('status')}`, currentVersion: sql`${sql.placeholder('version')}`, updatedAt: sql`${sql.placeholder('now')}`,
+        revision: sql`CASE WHEN ${selfEvaluations.revision} = ${sql.placeholder('revision')} THEN ${sql.placeholder('next')} END`,
+      })
+      .where(eq(selfEvaluations.id, sql.placeholder('id')))
+      .prepare(),
+  );
+  const statements: Statement[] = [bind(check, { status: decision.status, version: decision.currentVersion, now, revision: ev.revision, next: ev.revision + 1, id: ev.id })];
 
   const versionId = loaded.current.id;
-  const versionPatch: Partial<typeof selfEvaluationVersions.$inferInsert> = { status: decision.versionStatus, updatedAt: now };
+  const versionPatch: Record<string, unknown> = { status: decision.versionStatus, updatedAt: now };
   if (args.content) {
     versionPatch.report = args.content.report;
-    await writeItems(db, versionId, args.content.items);
+    statements.push(...itemStatements(db, versionId, args.content.items, true));
   }
   if (decision.versionStatus === 'submitted') Object.assign(versionPatch, { submittedBy: actorId, submittedAt: now });
   if (decision.versionStatus === 'signed') Object.assign(versionPatch, { signedBy: actorId, signedAt: now });
-  await db.update(selfEvaluationVersions).set(versionPatch).where(eq(selfEvaluationVersions.id, versionId));
+  statements.push(versionUpdate(db, versionId, versionPatch));
 
   if (args.review) {
-    await db.insert(reviewDecisions).values({ versionId, reviewerId: actorId, stage: args.review.stage, decision: args.review.decision, comment: args.review.comment, itemComments: args.review.itemComments, decidedAt: now });
+    statements.push(db.insert(reviewDecisions).values({ versionId, reviewerId: actorId, stage: args.review.stage, decision: args.review.decision, comment: args.review.comment, itemComments: args.review.itemComments, decidedAt: now }));
   }
   const state = { ...ev, status: decision.status, currentVersion: decision.currentVersion, revision: ev.revision + 1 };
   const acted: VersionView = {
@@ -183,28 +238,91 @@ export async function applyTransition(
     submittedAt: decision.versionStatus === 'submitted' ? now : loaded.current.submittedAt,
     signedAt: decision.versionStatus === 'signed' ? now : loaded.current.signedAt,
   };
-  if (!decision.opensNextVersion) return { ...loaded, state, current: acted };
+  if (!decision.opensNextVersion) {
+    const after = { ...loaded, state, current: acted };
+    return { statements, after, finish: () => after };
+  }
 
-  // The next version starts as a copy, so the filler edits only what was questioned.
-  const [next] = await db
-    .insert(selfEvaluationVersions)
-    .values({ evaluationId: ev.id, version: decision.currentVersion, status: 'draft', report: acted.report, createdAt: now, updatedAt: now })
-    .returning({ id: selfEvaluationVersions.id });
-  if (!next) throw new Error('next version not created');
-  await writeItems(db, next.id, acted.items);
+  // The next version starts as a copy, so the filler edits only what was questioned. Its id is
+  // known only once inserted: the items find it by (evaluation, version).
+  const nextAt = statements.length;
+  statements.push(
+    db
+      .insert(selfEvaluationVersions)
+      .values({ evaluationId: ev.id, version: decision.currentVersion, status: 'draft', report: acted.report, createdAt: now, updatedAt: now })
+      .returning({ id: selfEvaluationVersions.id }),
+  );
+  const nextId = sql<number>`(SELECT id FROM self_evaluation_versions WHERE evaluation_id = ${ev.id} AND version = ${decision.currentVersion})`;
+  statements.push(...itemStatements(db, nextId, acted.items, false));
   const returned = args.review;
-  return {
+  const after: LoadedEvaluation = {
     ...loaded,
     state,
-    current: { id: next.id, version: decision.currentVersion, status: 'draft', report: acted.report, submittedAt: null, signedAt: null, items: acted.items },
+    current: { id: 0, version: decision.currentVersion, status: 'draft', report: acted.report, submittedAt: null, signedAt: null, items: acted.items },
     lastReturn: returned ? { ...returned, decision: 'return', decidedAt: now, reviewerId: actorId, version: acted.version } : loaded.lastReturn,
   };
+  const finish = (results: readonly unknown[]) => {
+    const [next] = results[nextAt] as Array<{ id: number }>;
+    if (!next) throw new Error('next version not created');
+    return { ...after, current: { ...after.current, id: next.id } };
+  };
+  return { statements, after, finish };
 }
 
-async function writeItems(db: Executor, versionId: number, items: readonly ItemInput[]): Promise<void> {
-  await db.delete(selfEvaluationItems).where(eq(selfEvaluationItems.versionId, versionId));
-  if (items.length === 0) return;
-  await db.insert(selfEvaluationItems).values(
-    items.map((i) => ({ versionId, indicatorId: i.indicatorId, claimedScore: i.claimedScore, explanation: i.explanation, evidenceLinks: [...i.evidenceLinks] })),
+/** The error a transition's first statement raises when the evaluation's revision moved on. */
+export function isStaleRevision(error: unknown): boolean {
+  return errorMatches(error, /NOT NULL constraint failed: self_evaluations\.revision/);
+}
+
+/**
+ * Applies a decided transition in the caller's transaction: statement by statement, for when
+ * more work must follow in the same transaction (an acceptance records the scores). Returns
+ * null, having written nothing, when the revision moved on.
+ */
+export async function applyTransition(db: Executor, args: TransitionArgs): Promise<LoadedEvaluation | null> {
+  const { statements, finish } = transitionStatements(db, args);
+  const [check = null, ...rest] = statements;
+  try {
+    await runStatements([check]);
+  } catch (error) {
+    // The revision check failed as a statement: nothing was written, the transaction goes on.
+    if (isStaleRevision(error)) return null;
+    throw error;
+  }
+  return finish([undefined, ...(await runStatements(rest))]);
+}
+
+function itemStatements(db: Executor, versionId: number | SQL<number>, items: readonly ItemInput[], replace: boolean): Statement[] {
+  const out: Statement[] = [];
+  if (typeof versionId === 'number') {
+    // A draft save writes these on every click: prepared once per handle (and per number of items).
+    if (replace) out.push(bind(prepared(db, 'deleteItems', (d) => d.delete(selfEvaluationItems).where(eq(selfEvaluationItems.versionId, sql.placeholder('versionId'))).prepare()), { versionId }));
+    if (items.length === 0) return out;
+    const insert = prepared(db, `insertItems:${items.length}`, (d) =>
+      d.insert(selfEvaluationItems).values(items.map((_, n) => ({
+        versionId: sql.placeholder('versionId'), indicatorId: sql.placeholder(`i${n}`), claimedScore: sql.placeholder(`s${n}`),
+        explanation: sql.placeholder(`e${n}`), evidenceLinks: sql.placeholder(`l${n}`),
+      }))).prepare(),
+    );
+    const values: Record<string, unknown> = { versionId };
+    items.forEach((i, n) => Object.assign(values, { [`i${n}`]: i.indicatorId, [`s${n}`]: i.claimedScore, [`e${n}`]: i.explanation, [`l${n}`]: [...i.evidenceLinks] }));
+    out.push(bind(insert, values));
+    return out;
+  }
+  if (replace) out.push(db.delete(selfEvaluationItems).where(eq(selfEvaluationItems.versionId, versionId)));
+  if (items.length > 0) {
+    out.push(db.insert(selfEvaluationItems).values(
+      items.map((i) => ({ versionId, indicatorId: i.indicatorId, claimedScore: i.claimedScore, explanation: i.explanation, evidenceLinks: [...i.evidenceLinks] })),
+    ));
+  }
+  return out;
+}
+
+/** The acted-on version's update; its columns depend on the transition, so it is prepared per set of columns. */
+function versionUpdate(db: Executor, versionId: number, patch: Record<string, unknown>): Statement {
+  const columns = Object.keys(patch).sort();
+  const update = prepared(db, `versionUpdate:${columns.join(',')}`, (d) =>
+    d.update(selfEvaluationVersions).set(Object.fromEntries(columns.map((c) => [c, sql`${sql.placeholder(c)}`]))).where(eq(selfEvaluationVersions.id, sql.placeholder('versionId'))).prepare(),
   );
+  return bind(update, { ...patch, versionId });
 }

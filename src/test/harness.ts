@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
+import type { Client } from '@libsql/client';
 import { openDatabase } from '../runtime/open-db';
 import { people } from '../../db/schema';
 import { seedDemoIfEmpty } from '../../db/seed/demo';
@@ -17,9 +18,9 @@ import type { Reply } from '../bot/inbound';
 
 export const T0 = Date.UTC(2026, 10, 30, 1, 0, 0); // 2026-11-30 09:00 Asia/Shanghai
 
-export async function createHarness(opts: { now?: number } = {}) {
+export async function createHarness(opts: { now?: number; wrapClient?: (client: Client) => Client } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'lvzhi-test-'));
-  const { db, close } = await openDatabase({ DATABASE_URL: `file:${join(dir, 'test.db')}` });
+  const { db, close } = await openDatabase({ DATABASE_URL: `file:${join(dir, 'test.db')}` }, { wrapClient: opts.wrapClient });
   let now = opts.now ?? T0;
   const deferred: Promise<unknown>[] = [];
   const deps = buildDeps(db, { clock: () => now, log: silentLogger, defer: (w) => void deferred.push(w()) });

@@ -3,7 +3,7 @@ import type { CardSpec } from '../../../cards/kit';
 import { getCampaign, selfEvaluationProgress } from '../../store/campaign.repo';
 import { failedDeliveries } from '../../store/outbox-status.repo';
 import type { Executor } from '../../store/db';
-import { peopleWithRole } from '../../store/org.repo';
+import { peopleWithRoles } from '../../store/org.repo';
 import type { OutboundMessage } from '../../store/outbox.repo';
 import { subjects } from '../self-evaluation/view';
 import { createCalendar } from '../../domain/calendar';
@@ -20,18 +20,25 @@ export function consoleAudience(actor: Actor, campaignId: number): 'evaluator' |
 }
 
 export async function buildConsoleCard(db: Executor, campaignId: number, audience: 'evaluator' | 'leader', now: number, error?: string): Promise<CardSpec | null> {
+  const data = await loadConsole(db, campaignId, audience === 'evaluator');
+  return data && consoleCard(data, audience, now, error);
+}
+
+/** What both audiences' consoles show, read once (failed deliveries only for the evaluator's). */
+async function loadConsole(db: Executor, campaignId: number, withFailures: boolean) {
   const c = await getCampaign(db, campaignId);
   if (!c) return null;
-  const progress = await selfEvaluationProgress(db, campaignId);
-  const failed = audience === 'evaluator' ? await failedDeliveries(db, 20) : [];
-  const targets = await stageTargets(db, { campaignId });
+  return { c, progress: await selfEvaluationProgress(db, campaignId), failed: withFailures ? await failedDeliveries(db, 20) : [], targets: await stageTargets(db, { campaignId }) };
+}
+
+function consoleCard({ c, progress, failed, targets }: NonNullable<Awaited<ReturnType<typeof loadConsole>>>, audience: 'evaluator' | 'leader', now: number, error?: string): CardSpec {
   const late = lateTargets({ now, calendar: CALENDAR, targets });
   const dueYear = targets[0] ? Number(targets[0].dueDate.slice(0, 4)) : null;
   return buildCampaignConsoleCard({
-    campaignId, name: c.name, schemeName: c.schemeName, stages: c.stages, progress, audience, now, error,
+    campaignId: c.id, name: c.name, schemeName: c.schemeName, stages: c.stages, progress, audience, now, error,
     late: late.map((l) => ({ unitName: l.unitName, group: l.group, overdueWorkdays: l.overdueWorkdays })),
     calendarNote: dueYear === null ? null : CALENDAR.describeYear(dueYear),
-    failedDeliveries: failed.map((f) => ({ personName: f.personName, reason: f.lastError ?? '原因未知' })),
+    failedDeliveries: audience === 'evaluator' ? failed.map((f) => ({ personName: f.personName, reason: f.lastError ?? '原因未知' })) : [],
   });
 }
 
@@ -40,11 +47,13 @@ export async function buildConsoleCard(db: Executor, campaignId: number, audienc
  * refreshed in place after each change when update. `tag` makes each refresh a distinct delivery.
  */
 export async function consoleMessages(db: Executor, campaignId: number, kind: 'send' | 'update', tag: string, now: number): Promise<OutboundMessage[]> {
+  const data = await loadConsole(db, campaignId, true);
+  if (!data) return [];
+  const audience = await peopleWithRoles(db, ['evaluator', 'leader'], campaignId);
   const out: OutboundMessage[] = [];
-  for (const audience of ['evaluator', 'leader'] as const) {
-    const card = await buildConsoleCard(db, campaignId, audience, now);
-    if (!card) continue;
-    for (const p of await peopleWithRole(db, audience, { campaignId })) {
+  for (const role of ['evaluator', 'leader'] as const) {
+    const card = consoleCard(data, role, now);
+    for (const p of audience.filter((a) => a.role === role)) {
       out.push({ dedupeKey: `${subjects.console(campaignId)}:${kind}:${tag}:${p.id}`, kind, personId: p.id, subject: subjects.console(campaignId), card });
     }
   }

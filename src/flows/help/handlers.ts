@@ -5,13 +5,13 @@ import { createCalendar, type WorkCalendar } from '../../domain/calendar';
 import { addDays, endOfShanghaiDay, shanghaiDate } from '../../domain/time';
 import type { Actor } from '../../domain/roles';
 import { toast, type Reply } from '../../bot/inbound';
-import type { ActionContext, MessageHandler } from '../../bot/router';
+import type { ActionContext, ActionHandler, MessageHandler } from '../../bot/router';
 import { enqueue } from '../../store/outbox.repo';
 import { exclusive } from '../../store/serialize';
-import type { Executor } from '../../store/db';
+import type { Db, Executor } from '../../store/db';
 import { ledgerReviewsOf } from '../../store/ledger-review.repo';
 import { ledgerTasksOf } from '../../store/ledger.repo';
-import { openTasks } from '../../store/tasks.repo';
+import { openTasks, openTasksQuery, tasksFor } from '../../store/tasks.repo';
 
 /** The working-day calendar the review window counts with (built once per process). */
 const CALENDAR = createCalendar();
@@ -33,9 +33,12 @@ export function reviewWindowStart(now: number, workdays = REVIEW_WINDOW_WORKDAYS
   return addDays(end, -1) + 1;
 }
 
-/** The help card for a person: sent in answer to a direct message, refreshed by its button. */
-export async function buildHelpFor(db: Executor, actor: Actor, now: number): Promise<CardSpec> {
-  const tasks = await openTasks(db, actor);
+/**
+ * The help card for a person: sent in answer to a direct message, refreshed by its button.
+ * `tasksRead` is openTasksQuery's result when it was read already (in the click's first batch).
+ */
+export async function buildHelpFor(db: Executor, actor: Actor, now: number, tasksRead?: unknown): Promise<CardSpec> {
+  const tasks = tasksRead === undefined ? await openTasks(db, actor) : tasksFor(actor, tasksRead);
   const card = buildHelpCard({ name: actor.name, tasks, now });
   // The person's open ledger entries (台账), each with a button that opens it.
   const withTasks = withLedgerTasks(card, { tasks: await ledgerTasksOf(db, actor, now), otherTodo: tasks.filter((t) => t.kind !== 'progress').length, today: shanghaiDate(now) });
@@ -45,9 +48,11 @@ export async function buildHelpFor(db: Executor, actor: Actor, now: number): Pro
   return withLedgerReviews(withTasks, { reviews: reviews.rows, total: reviews.total, windowDays: REVIEW_WINDOW_WORKDAYS });
 }
 
-export async function handleShowHelp(ctx: ActionContext<'help.show'>): Promise<Reply> {
-  return toast('info', '待办已刷新', await buildHelpFor(ctx.deps.db, ctx.actor, ctx.now));
-}
+/** The 我的待办 button. The open tasks are read with the claim (one round trip); the ledger rows depend on the roles. */
+export const handleShowHelp: ActionHandler<'help.show'> = Object.assign(
+  async (ctx: ActionContext<'help.show'>): Promise<Reply> => toast('info', '待办已刷新', await buildHelpFor(ctx.deps.db, ctx.actor, ctx.now, ctx.preloaded?.[0])),
+  { preload: (db: Db) => [openTasksQuery(db)] },
+);
 
 /** Any direct message gets the help card back, once per message. */
 export const handleDirectMessage: MessageHandler = async ({ deps, actor, message, now }) => {

@@ -7,6 +7,9 @@ import { walk, type CardSpec } from '../../../cards/kit';
 import { actionOf, createHarness, fieldErrors } from '../../test/harness';
 import { auditTrail } from '../../store/audit.repo';
 import { listVersions } from '../../store/self-evaluation.repo';
+import { buildDeps } from '../../deps';
+import { createBot } from '../../bot/router';
+import { registerFlows } from '..';
 
 type H = Awaited<ReturnType<typeof createHarness>>;
 
@@ -302,6 +305,42 @@ describe('simulator callback endpoint', () => {
       const same = await h.app.request('/local/action', { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost', host: 'localhost' } });
       expect(same.status).toBe(303);
       expect(decodeURIComponent(same.headers.get('location') ?? '')).toContain('单位自评已启动');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('after a status change', () => {
+  it('keeps the change, its audit and its cards when the consoles cannot be refreshed, and says so in the log', async () => {
+    // Interactive transactions fail while `broken` is set: after a submit, only the consoles' refresh uses one.
+    let broken = false;
+    const h = await createHarness({
+      wrapClient: (c) => new Proxy(c, {
+        get: (target, prop, receiver) => (prop === 'transaction' && broken ? () => Promise.reject(new Error('database gone')) : Reflect.get(target, prop, receiver)),
+      }),
+    });
+    try {
+      const evaluator = await h.personByMobile(MOBILE.evaluator);
+      const filler = await h.personByMobile(MOBILE.cdcFiller);
+      await h.act(evaluator.id, actionOf((await h.messages(evaluator.id))[0]!.card, 'campaign.open-self-eval'), { due: '2026-12-31' });
+      const fill = (await h.messages(filler.id)).find((m) => m.subject.endsWith(':fill'))!;
+      const logged: string[] = [];
+      const bot = createBot(buildDeps(h.db, { clock: h.now, log: { info: () => {}, error: (msg) => void logged.push(msg) } }));
+      registerFlows(bot);
+      const submit = actionOf(fill.card, 'self-eval.submit');
+      broken = true;
+      const reply = await bot.handle({ platform: 'local', eventKey: 'submit-1', actorExternalId: `p${filler.id}`, actionId: submit.id, value: submit.value, form: validForm(fill.card) });
+      broken = false;
+      expect(reply.toast).toEqual({ type: 'success', text: '已提交，等待单位负责人签发' });
+      expect(logged).toEqual(['progress consoles not refreshed']);
+      const [ev] = await h.db.select().from(selfEvaluations).where(eq(selfEvaluations.id, Number(submit.value.evaluationId)));
+      expect(ev).toMatchObject({ status: 'submitted', revision: 1 });
+      expect((await auditTrail(h.db, 'self_evaluation', ev!.id)).map((t) => t.action)).toEqual(['self_eval.submit']);
+      await h.flush();
+      expect((await h.messages((await h.personByMobile(MOBILE.cdcHead)).id)).filter((m) => m.subject.includes(':sign'))).toHaveLength(1);
+      // The redelivery gets the answer stored with the change, not a failure.
+      expect((await bot.handle({ platform: 'local', eventKey: 'submit-1', actorExternalId: `p${filler.id}`, actionId: submit.id, value: submit.value, form: {} })).toast?.type).toBe('success');
     } finally {
       await h.close();
     }

@@ -1,6 +1,7 @@
 /**
- * Self-evaluation handlers: load → decide (pure) → persist state, audit and outbox in one
- * transaction → answer with a toast and the acted-on card re-rendered.
+ * Self-evaluation handlers: load (one statement) → decide (pure) → persist state, audit, outbox
+ * and the answer in one write batch → answer with a toast and the acted-on card re-rendered.
+ * The statement budget of these clicks is in docs/flows.md.
  */
 import { buildReviewCard, buildSelfEvaluationCard, buildSelfEvaluationNoticeCard, buildSignCard, type FormFeedback } from '../../../cards/self-evaluation.card';
 import type { CardSpec } from '../../../cards/kit';
@@ -8,16 +9,15 @@ import { REFUSAL_TEXT } from '../../../cards/messages';
 import { decideSelfEvaluation, parseReviewForm, parseSelfEvaluationForm, withStoredValues, type Command, type Decision, type FieldError, type ItemInput } from '../../domain/self-evaluation';
 import { holds } from '../../domain/roles';
 import { toast, type Reply } from '../../bot/inbound';
-import type { ActionContext } from '../../bot/router';
+import type { ActionValue } from '../../../cards/actions';
+import type { ActionContext, ActionHandler } from '../../bot/router';
+import type { Db } from '../../store/db';
 import { recordSelfEvaluationScores } from '../../store/grading.repo';
-import { appendAudit } from '../../store/audit.repo';
-import type { Executor } from '../../store/db';
-import { peopleAroundUnit } from '../../store/org.repo';
-
-type PeopleAround = Awaited<ReturnType<typeof peopleAroundUnit>>;
-import { enqueue, type OutboundMessage } from '../../store/outbox.repo';
+import { auditStatement } from '../../store/audit.repo';
+import { runStatements, writeBatch } from '../../store/batch';
+import { enqueue, enqueueStatement, type OutboundMessage } from '../../store/outbox.repo';
 import { writeTransaction } from '../../store/serialize';
-import { applyTransition, loadEvaluation, type LoadedEvaluation } from '../../store/self-evaluation.repo';
+import { evaluationForAction, evaluationForActionQuery, isStaleRevision, loadEvaluation, loadEvaluationForAction, transitionStatements, type LoadedEvaluation, type PeopleAround } from '../../store/self-evaluation.repo';
 import { consoleMessages } from '../campaign/console';
 import { subjects, toView } from './view';
 
@@ -49,11 +49,12 @@ function cardFor(kind: Command['kind'], l: LoadedEvaluation, feedback?: FormFeed
   return buildReviewCard(view, feedback);
 }
 
-export function makeSelfEvaluationHandler(id: VersionAction) {
+export function makeSelfEvaluationHandler(id: VersionAction): ActionHandler<VersionAction> {
   const kind = COMMANDS[id];
-  return async (ctx: ActionContext<VersionAction>): Promise<Reply> => {
+  const handler = async (ctx: ActionContext<VersionAction>): Promise<Reply> => {
     const { deps, actor, value, form, now } = ctx;
-    const loaded = await loadEvaluation(deps.db, value.evaluationId);
+    // Read in the claim's batch (preload below); loaded here only when called without it.
+    const loaded = ctx.preloaded ? await evaluationForAction(deps.db, ctx.preloaded[0]) : await loadEvaluationForAction(deps.db, value.evaluationId);
     if (!loaded) return toast('error', REFUSAL_TEXT.not_found);
 
     const decided = decideSelfEvaluation(loaded.state, actor, { kind }, { version: value.version, rev: value.rev });
@@ -83,36 +84,62 @@ export function makeSelfEvaluationHandler(id: VersionAction) {
     }
     if (errors.length > 0) return toast('error', `有 ${errors.length} 处需要修改，未保存`, cardFor(kind, loaded, { errors, values }));
 
-    // Who is around the unit is read before the write lock, from a prepared query.
-    const around = await peopleAroundUnit(deps.db, { campaignId: loaded.state.campaignId, unitId: loaded.state.unitId });
-    const applied = await writeTransaction(deps.db, async (tx) => {
-      const after = await applyTransition(tx, { loaded, decision: decided.decision, actorId: actor.personId, now, content, review });
-      if (!after) return null;
-      // An accepted 自评's claimed scores are the scheme's "self" rater group's scores.
-      if (decided.decision.auditAction === 'self_eval.accept') {
-        const codeOf = new Map(loaded.indicators.map((i) => [i.id, i.code]));
-        const items = loaded.current.items.flatMap((it) => (codeOf.has(it.indicatorId) ? [{ code: codeOf.get(it.indicatorId)!, claimedScore: it.claimedScore }] : []));
-        await recordSelfEvaluationScores(tx, { evaluationId: loaded.state.id, campaignId: loaded.state.campaignId, unitId: loaded.state.unitId, items, actorId: actor.personId, platform: ctx.event.platform, now });
+    // Everything written is known before writing: the new state is built, not read back.
+    const { decision } = decided;
+    const transition = transitionStatements(deps.db, { loaded, decision, actorId: actor.personId, now, content, review });
+    const audit = {
+      at: now, actorId: actor.personId, platform: ctx.event.platform, action: decision.auditAction, subjectType: 'self_evaluation', subjectId: loaded.state.id,
+      before: { status: loaded.state.status, version: loaded.state.currentVersion, revision: loaded.state.revision },
+      after: { status: decision.status, version: decision.currentVersion, revision: loaded.state.revision + 1, ...(review ? { review } : {}), ...(content ? { totalItems: content.items.length } : {}) },
+    };
+    const cards = fanOut(loaded.around, transition.after, decision, loaded.current.version, loaded.state.status, actor.personId);
+    const reply = toast('success', SUCCESS[kind], cardFor(kind, transition.after));
+    try {
+      if (decision.auditAction === 'self_eval.accept') {
+        // An accepted 自评's claimed scores are the scheme's "self" rater group's scores, recorded
+        // in the same transaction by the grading store, which reads as it writes: the one
+        // transition that is an interactive transaction rather than a batch.
+        await writeTransaction(deps.db, async (tx) => {
+          await runStatements(transitionStatements(tx, { loaded, decision, actorId: actor.personId, now, content, review }).statements);
+          const codeOf = new Map(loaded.indicators.map((i) => [i.id, i.code]));
+          const items = loaded.current.items.flatMap((it) => (codeOf.has(it.indicatorId) ? [{ code: codeOf.get(it.indicatorId)!, claimedScore: it.claimedScore }] : []));
+          await recordSelfEvaluationScores(tx, { evaluationId: loaded.state.id, campaignId: loaded.state.campaignId, unitId: loaded.state.unitId, items, actorId: actor.personId, platform: ctx.event.platform, now });
+          await runStatements([auditStatement(tx, audit), enqueueStatement(tx, cards.messages, now), ctx.replyStatement(tx, reply)]);
+        });
+      } else {
+        await writeBatch(deps.db, [...transition.statements, auditStatement(deps.db, audit), enqueueStatement(deps.db, cards.messages, now), ctx.replyStatement(deps.db, reply)]);
       }
-      await appendAudit(tx, {
-        at: now, actorId: actor.personId, platform: ctx.event.platform, action: decided.decision.auditAction, subjectType: 'self_evaluation', subjectId: loaded.state.id,
-        before: { status: loaded.state.status, version: loaded.state.currentVersion, revision: loaded.state.revision },
-        after: { status: after.state.status, version: after.state.currentVersion, revision: after.state.revision, ...(review ? { review } : {}), ...(content ? { totalItems: content.items.length } : {}) },
-      });
-      await enqueue(tx, await fanOut(tx, around, after, decided.decision, loaded.current.version, loaded.state.status, actor.personId, now), now);
-      return after;
-    });
-    if (!applied) {
+    } catch (error) {
+      // A concurrent click moved the evaluation on first: nothing was written.
+      if (!isStaleRevision(error)) throw error;
       const fresh = await loadEvaluation(deps.db, loaded.state.id);
       return toast('warning', REFUSAL_TEXT.conflict, fresh ? cardFor(kind, fresh) : undefined);
     }
-    return toast('success', SUCCESS[kind], cardFor(kind, applied));
+    await refreshConsoles(ctx, cards.consoles, transition.after);
+    return reply;
   };
+  return Object.assign(handler, { preload: (db: Db, value: ActionValue<VersionAction>) => [evaluationForActionQuery(db, value.evaluationId)] });
 }
 
-/** Who hears about a transition, and which of their cards are refreshed. */
-async function fanOut(tx: Executor, around: PeopleAround, after: LoadedEvaluation, decision: Decision, actedVersion: number, statusBefore: string, actorId: number, now: number): Promise<OutboundMessage[]> {
+/**
+ * After a status change, the campaign's progress consoles, read in a transaction of their own
+ * once the change has committed. Consoles are a view of every unit's progress: built from a
+ * read inside the write lock, the last one queued shows every change before it, however clicks
+ * interleave. (A crash between the two transactions leaves the consoles one change behind
+ * until the next; the change itself, its audit and its cards are in the first.)
+ */
+async function refreshConsoles(ctx: ActionContext<VersionAction>, consoles: boolean, after: LoadedEvaluation): Promise<void> {
+  if (!consoles) return;
+  const { deps, now } = ctx;
   const { id, campaignId, revision } = after.state;
+  // The change has taken effect: a console that could not be refreshed is logged, not reported as a failed action.
+  await writeTransaction(deps.db, async (tx) => enqueue(tx, await consoleMessages(tx, campaignId, 'update', `e${id}r${revision}`, now), now))
+    .catch((error: unknown) => deps.log.error('progress consoles not refreshed', { evaluationId: id, error: error instanceof Error ? error.message : String(error) }));
+}
+
+/** Who hears about a transition, which of their cards are refreshed, and whether the progress consoles are. */
+function fanOut(around: PeopleAround, after: LoadedEvaluation, decision: Decision, actedVersion: number, statusBefore: string, actorId: number): { messages: OutboundMessage[]; consoles: boolean } {
+  const { id, revision } = after.state;
   const view = toView(after);
   const { fillers, heads, evaluators } = around;
   const out: OutboundMessage[] = [];
@@ -139,8 +166,7 @@ async function fanOut(tx: Executor, around: PeopleAround, after: LoadedEvaluatio
   if (reached !== 'draft') others(heads).forEach((p) => update(p.id, subjects.sign(id, actedVersion), buildSignCard(view)));
   if (reached === 'reviewed') others(evaluators).forEach((p) => update(p.id, subjects.review(id, actedVersion), buildReviewCard(view)));
   // Progress changes only with the status: a draft save leaves the consoles as they are.
-  if (statusChanged) out.push(...(await consoleMessages(tx, campaignId, 'update', `e${id}r${revision}`, now)));
-  return out;
+  return { messages: out, consoles: statusChanged };
 }
 
 /** How far the acted-on version had got, which tells which earlier cards of it exist. */
