@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createClient, LibsqlError, type Client, type ResultSet } from '@libsql/client';
 import { createFileClient, STATEMENT_CACHE_SIZE } from './libsql-file';
+import { libsqlFailure as failure } from '../test/expect-failure';
 
 let dir: string;
 let path: string;
@@ -36,16 +37,6 @@ const plain = (r: ResultSet) => ({
   rowsAffected: r.rowsAffected,
   lastInsertRowid: r.lastInsertRowid,
 });
-
-async function failure(p: Promise<unknown>): Promise<LibsqlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof LibsqlError) return e;
-    throw e;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('the file client', () => {
   it('answers as @libsql/client does: rows by index and by name, blobs, duplicate names, writes', async () => {

@@ -2,22 +2,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createFeishuClient, FeishuError } from '../platforms/feishu/client';
+import { createFeishuClient } from '../platforms/feishu/client';
 import { startMockFeishu, type MockFeishu } from '../platforms/feishu/mock-server';
 import { nodeTransport } from './node-http';
+import { feishuError } from '../test/feishu-error';
 
 const APP = { appId: 'cli_nodehttp000001', appSecret: 'node-http-secret' };
 const card = (title: string) => ({ schema: '2.0', header: { title: { tag: 'plain_text', content: title } }, body: { elements: [] } });
-
-async function feishuError(p: Promise<unknown>): Promise<FeishuError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(FeishuError);
-    return e as FeishuError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('node transport', () => {
   let mock: MockFeishu | null = null;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient, LibsqlBatchError, LibsqlError, type Client, type Row } from '@libsql/client/web';
+import { createClient, LibsqlBatchError, type Client, type Row } from '@libsql/client/web';
 import { createClient as createFileClient } from '@libsql/client';
 import { BatchCond, openHttp } from '@libsql/hrana-client';
 import { startHranaServer, type HranaServer, type HranaServerOptions } from './hrana-server';
@@ -17,6 +17,7 @@ import { seedDemoIfEmpty } from '../../db/seed/demo';
 import { openDatabase } from '../runtime/open-db';
 import { campaignUnitList, listCampaigns } from '../store/campaign.repo';
 import { countUnits, listPeople } from '../store/org.repo';
+import { libsqlFailure as failure } from './expect-failure';
 
 const NOW = Date.UTC(2026, 10, 30, 1, 0, 0);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -50,16 +51,6 @@ const plain = (row: Row | undefined) => Array.from({ length: row?.length ?? 0 },
   const v = row?.[i];
   return v instanceof ArrayBuffer ? [...new Uint8Array(v)] : v;
 });
-
-async function failure(p: Promise<unknown>): Promise<LibsqlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof LibsqlError) return e;
-    throw e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function raw(server: HranaServer, body: unknown, path = '/v2/pipeline') {
   const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createFeishuClient, FeishuError, type FeishuClient, type FeishuClientConfig, type HttpAnswer } from './client';
+import { createFeishuClient, type FeishuClient, type FeishuClientConfig, type HttpAnswer } from './client';
 import { startMockFeishu, type MockFeishu, type MockOptions } from './mock-server';
+import { feishuError } from '../../test/feishu-error';
 
 const APP = { appId: 'cli_test0000000001', appSecret: 's3cret' };
 const card = (title: string) => ({ schema: '2.0', config: { update_multi: true }, header: { title: { tag: 'plain_text', content: title } }, body: { elements: [] } });
@@ -12,17 +13,6 @@ const answer = (status: number, body: unknown, headers: Record<string, string> =
   header: (name) => headers[name] ?? null,
   text: typeof body === 'string' ? body : JSON.stringify(body),
 });
-
-/** Runs `p`, expecting a FeishuError, and returns it. */
-async function feishuError(p: Promise<unknown>): Promise<FeishuError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(FeishuError);
-    return e as FeishuError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('feishu client against the mock', () => {
   let mock: MockFeishu;
